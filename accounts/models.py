@@ -1,0 +1,169 @@
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils.translation import gettext_lazy as _
+
+from integrations.models import Integration
+
+
+class Person(models.Model):
+    """One person in the company's directory (the employee master)."""
+
+    class Kind(models.TextChoices):
+        EMPLOYEE = "employee", _("Employee")
+        GUEST = "guest", _("Guest or contractor")
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("Active")
+        ON_LEAVE = "on_leave", _("On leave")
+        LEFT = "left", _("Left")
+
+    email = models.EmailField(_("email"), max_length=254)
+    name = models.CharField(_("name"), max_length=200, blank=True)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.EMPLOYEE)
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.ACTIVE, db_index=True
+    )
+    left_on = models.DateField(_("left on"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("person")
+        verbose_name_plural = _("people")
+        ordering = ["email"]
+        constraints = [models.UniqueConstraint(Lower("email"), name="person_email_unique_ci")]
+
+    def __str__(self) -> str:
+        return f"{self.name} <{self.email}>" if self.name else self.email
+
+    def save(self, *args, **kwargs):
+        self.email = self.email.strip().lower()
+        super().save(*args, **kwargs)
+
+
+class SaaSAccount(models.Model):
+    """An account inside an integration: for AWS, an IAM user or an IAM role, keyed by its IAM id."""
+
+    class Kind(models.TextChoices):
+        IAM_USER = "iam_user", _("IAM user")
+        IAM_ROLE = "iam_role", _("IAM role")
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("Active")
+        REMOVED = "removed", _("Removed")
+        OFFBOARDING = "offboarding", _("Offboarding")
+        OFFBOARDED = "offboarded", _("Offboarded")
+
+    class UserType(models.TextChoices):
+        EMPLOYEE = "employee", _("Employee")
+        GUEST = "guest", _("Guest")
+        SYSTEM = "system", _("System")
+        UNKNOWN = "unknown", _("Unknown")
+
+    class EmailSource(models.TextChoices):
+        NONE = "", _("None")
+        TAG = "tag", _("Email tag")
+        MERGE = "merge", _("Merge")
+        USERNAME = "username", _("User name")
+
+    class LinkDecision(models.TextChoices):
+        """Whether a person decided the link, so that a sync leaves it as it is."""
+
+        NONE = "", _("Decided by sync")
+        MERGED = "merged", _("Merged by a person")
+        UNMERGED = "unmerged", _("Unmerged by a person")
+
+    integration = models.ForeignKey(
+        Integration, verbose_name=_("integration"), on_delete=models.PROTECT, related_name="accounts"
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    # The stable IAM id (AIDA... for users, AROA... for roles), never the name.
+    provider_id = models.CharField(_("IAM ID"), max_length=128)
+    name = models.CharField(_("name"), max_length=128, db_index=True)
+    arn = models.CharField(_("ARN"), max_length=2048, db_index=True)
+    path = models.CharField(_("path"), max_length=512, default="/")
+    created_in_service = models.DateTimeField(_("created in AWS"), null=True, blank=True)
+
+    # Collected evidence. None means "could not be read" (for example AccessDenied on the sub-call),
+    # which the admin shows as unknown, never as "no".
+    has_console_password = models.BooleanField(_("console password"), null=True, blank=True)
+    password_last_used = models.DateTimeField(_("console password last used"), null=True, blank=True)
+    mfa_enabled = models.BooleanField(_("MFA"), null=True, blank=True)
+    mfa_devices = models.JSONField(_("MFA devices"), null=True, blank=True)
+    groups = models.JSONField(_("groups"), null=True, blank=True)
+    attached_policies = models.JSONField(_("attached policies"), null=True, blank=True)
+    inline_policies = models.JSONField(_("inline policies"), null=True, blank=True)
+    tags = models.JSONField(_("tags"), null=True, blank=True)
+    trusted_principals = models.JSONField(_("trusted principals"), null=True, blank=True)
+    service_linked = models.BooleanField(_("service-linked role"), default=False)
+    # Names of the fields above that the last sync could not read, with the missing IAM action.
+    unreadable = models.JSONField(_("unreadable fields"), default=dict, blank=True)
+    last_activity = models.DateTimeField(_("last activity"), null=True, blank=True, db_index=True)
+
+    first_seen = models.DateTimeField(_("first seen"), auto_now_add=True)
+    last_seen = models.DateTimeField(_("last seen"), null=True, blank=True)
+    removed_at = models.DateTimeField(_("removed"), null=True, blank=True)
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.ACTIVE, db_index=True
+    )
+
+    person = models.ForeignKey(
+        Person,
+        verbose_name=_("person"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="accounts",
+    )
+    link_decision = models.CharField(
+        _("link decided by"), max_length=20, choices=LinkDecision.choices, default="", blank=True
+    )
+    email = models.EmailField(_("email"), blank=True, db_index=True)
+    email_source = models.CharField(
+        _("email source"), max_length=20, choices=EmailSource.choices, default="", blank=True
+    )
+    email_warning = models.CharField(_("email warning"), max_length=300, blank=True)
+    user_type = models.CharField(
+        _("user type"), max_length=20, choices=UserType.choices, default=UserType.UNKNOWN, db_index=True
+    )
+    user_type_reason = models.CharField(_("why this user type"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("account")
+        verbose_name_plural = _("accounts")
+        ordering = ["integration", "name", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["integration", "provider_id"], name="account_unique_iam_id")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AccessKey(models.Model):
+    """An IAM user's access key, as last collected."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "Active", _("Active")
+        INACTIVE = "Inactive", _("Inactive")
+
+    account = models.ForeignKey(
+        SaaSAccount, verbose_name=_("account"), on_delete=models.CASCADE, related_name="access_keys"
+    )
+    access_key_id = models.CharField(_("access key ID"), max_length=128, db_index=True)
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices)
+    created = models.DateTimeField(_("created"), null=True, blank=True)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+    last_used_service = models.CharField(_("last used service"), max_length=100, blank=True)
+    last_used_region = models.CharField(_("last used region"), max_length=50, blank=True)
+
+    class Meta:
+        verbose_name = _("access key")
+        verbose_name_plural = _("access keys")
+        ordering = ["access_key_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["account", "access_key_id"], name="access_key_unique_per_account")
+        ]
+
+    def __str__(self) -> str:
+        return self.access_key_id

@@ -1,0 +1,12 @@
+"""Settings for the test suite: production settings with DEBUG off and test-only values filled in."""
+
+import os
+
+os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-used-anywhere-else-0123456789")
+os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
+os.environ["DEBUG"] = "false"
+
+from config.settings import *  # noqa: E402, F403
+
+# Password hashing at full strength only slows the suite down.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
