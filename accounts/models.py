@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
@@ -126,7 +127,18 @@ class SaaSAccount(models.Model):
     user_type = models.CharField(
         _("user type"), max_length=20, choices=UserType.choices, default=UserType.UNKNOWN, db_index=True
     )
-    user_type_reason = models.CharField(_("why this user type"), max_length=300, blank=True)
+    # A code from accounts.user_types.REASONS and its parameters, rendered in the reader's language.
+    user_type_reason = models.CharField(_("why this user type"), max_length=50, blank=True)
+    user_type_reason_params = models.JSONField(_("reason details"), default=dict, blank=True)
+    # Set when a person chose the user type by hand; a sync then leaves it as it is.
+    user_type_set_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user type set by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
 
     class Meta:
         verbose_name = _("account")
@@ -138,6 +150,12 @@ class SaaSAccount(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def user_type_reason_text(self) -> str:
+        from accounts.user_types import describe_reason
+
+        return describe_reason(self.user_type_reason, self.user_type_reason_params)
 
 
 class AccessKey(models.Model):

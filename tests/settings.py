@@ -10,3 +10,7 @@ from config.settings import *  # noqa: E402, F403
 
 # Password hashing at full strength only slows the suite down.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# Jobs run inline, right after the transaction that queued them commits, so tests see their
+# results without a worker. Tests of the worker itself run a real cluster.
+Q_CLUSTER = {**Q_CLUSTER, "sync": True}  # noqa: F405
