@@ -522,7 +522,12 @@ class Collector:
             account.inline_policies = _policy_names(role.get("RolePolicyList", []))
             accounts.append(account)
 
-        self._run_pool(follow_ups, on_progress)
+        user_count = len(details["UserDetailList"])
+        if on_progress:
+            on_progress(0, user_count)
+        self._run_pool(follow_ups, None)
+        if on_progress:
+            on_progress(user_count, user_count)
         return self.result(BULK, [account for account in accounts if account.provider_id], contact)
 
     def credential_report(self) -> dict[str, dict[str, str]]:
