@@ -269,10 +269,15 @@ class Collector:
             on_progress(0, total)
         if not tasks:
             return
+        # The first task runs alone, so that an action denied to the role is tried once, not once
+        # per thread, before the others skip it.
+        tasks[0]()
+        if on_progress:
+            on_progress(1, total)
         with ThreadPoolExecutor(max_workers=self.max_concurrency, thread_name_prefix="collect") as pool:
-            futures = [pool.submit(task) for task in tasks]
+            futures = [pool.submit(task) for task in tasks[1:]]
             try:
-                for done, future in enumerate(as_completed(futures), start=1):
+                for done, future in enumerate(as_completed(futures), start=2):
                     future.result()
                     if on_progress:
                         on_progress(done, total)
@@ -282,13 +287,19 @@ class Collector:
                 raise
 
     def contact_information(self) -> dict | None:
-        response = self._optional(
-            "account:GetContactInformation",
-            lambda: self._call("account:GetContactInformation", self.account.get_contact_information),
-        )
-        if response is None:
-            return None
-        return response.get("ContactInformation", {})
+        """Return the account's contact information: {} when none is set, None when denied."""
+        action = "account:GetContactInformation"
+
+        def fetch() -> dict:
+            try:
+                response = self._call(action, self.account.get_contact_information)
+            except AwsError as error:
+                if error.code == "ResourceNotFoundException":
+                    return {}
+                raise
+            return response.get("ContactInformation", {})
+
+        return self._optional(action, fetch)
 
     def result(
         self, strategy: str, accounts: list[CollectedAccount], contact: dict | None
