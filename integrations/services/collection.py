@@ -211,6 +211,7 @@ def store_collection(*, sync_run_id: int, result: aws_collect.CollectionResult) 
         counts = _write_accounts(integration=integration, result=result, now=now)
 
         run.status = SyncRun.Status.PARTIAL if result.warnings else SyncRun.Status.SUCCEEDED
+        run.strategy = result.strategy
         run.finished_at = now
         run.seen_count = counts.seen
         run.created_count = counts.created

@@ -27,6 +27,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
 
 from .client import AwsError, CallCounter, client_config
+from .policies import FAST_COLLECTION_ACTIONS
 
 logger = logging.getLogger(__name__)
 
@@ -662,7 +663,17 @@ def collect(
     """
     collector = Collector(session=session, counter=counter, max_concurrency=max_concurrency)
     if strategy == BULK:
-        return collector.collect_bulk(previous=previous, on_progress=on_progress)
+        try:
+            return collector.collect_bulk(previous=previous, on_progress=on_progress)
+        except AwsError as error:
+            if not (error.is_access_denied and error.action in FAST_COLLECTION_ACTIONS):
+                raise
+            # The role lost a fast-collection action since the connection check: collect anyway.
+            logger.warning("Bulk collection denied %s; collecting per user", error.action)
+            collector.warnings.append(
+                CollectionWarning(code=error.code, action=error.action, message=error.message)
+            )
+            return collector.collect_per_user(on_progress=on_progress)
     if strategy == PER_USER:
         return collector.collect_per_user(on_progress=on_progress)
     raise ValueError(f"unknown collection strategy {strategy!r}: use {PER_USER!r} or {BULK!r}")
