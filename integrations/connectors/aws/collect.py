@@ -35,6 +35,8 @@ PER_USER = "per_user"
 BULK = "bulk"
 
 SERVICE_LINKED_PATH_PREFIX = "/aws-service-role/"
+# The largest page IAM list calls return (MaxItems), to make as few sequential calls as possible.
+PAGE_SIZE = 1000
 CREDENTIAL_REPORT_POLL_SECONDS = 2.0
 CREDENTIAL_REPORT_MAX_POLLS = 60
 NOT_AVAILABLE = {"N/A", "no_information", "not_supported", ""}
@@ -240,7 +242,10 @@ class Collector:
         keys = [result_key] if isinstance(result_key, str) else result_key
         items: dict[str, list] = {key: [] for key in keys}
         try:
-            for page in self.iam.get_paginator(operation).paginate(**params):
+            pages = self.iam.get_paginator(operation).paginate(
+                **params, PaginationConfig={"PageSize": PAGE_SIZE}
+            )
+            for page in pages:
                 for key in keys:
                     items[key].extend(page.get(key, []))
         except (ClientError, BotoCoreError) as error:
