@@ -36,7 +36,9 @@ class MergeTargetForm(forms.Form):
 
     def __init__(self, *args, admin_site, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["person"].widget = AutocompleteSelect(SaaSAccount._meta.get_field("person"), admin_site)
+        field = self.fields["person"]
+        field.widget = AutocompleteSelect(SaaSAccount._meta.get_field("person"), admin_site)
+        field.widget.choices = field.choices
 
     def clean(self):
         cleaned = super().clean()
