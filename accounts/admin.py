@@ -76,7 +76,19 @@ class PersonAdmin(admin.ModelAdmin):
     change_list_template = "admin/accounts/person/change_list.html"
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(account_total=Count("accounts"))
+        # A subquery rather than Count() keeps the query free of GROUP BY, so Meta.ordering still applies.
+        totals = (
+            SaaSAccount.objects.filter(person=OuterRef("pk"))
+            .order_by()
+            .values("person")
+            .annotate(total=Count("pk"))
+            .values("total")
+        )
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(account_total=Coalesce(Subquery(totals, output_field=IntegerField()), 0))
+        )
 
     @admin.display(description=_("accounts"), ordering="account_total")
     def account_count(self, person):

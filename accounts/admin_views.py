@@ -45,7 +45,8 @@ def import_people_view(model_admin, request):
                 messages.success(
                     request,
                     _(
-                        "Imported the people: %(created)s created, %(updated)s updated, %(unchanged)s unchanged."
+                        "Imported the people: %(created)s created, %(updated)s updated, "
+                        "%(unchanged)s unchanged."
                     )
                     % {"created": result.created, "updated": result.updated, "unchanged": result.unchanged},
                 )
@@ -99,7 +100,8 @@ def merge_view(model_admin, request):
     if step == "merge":
         if relinks and request.POST.get("confirm_relink") != "yes":
             confirm_error = _(
-                "Some accounts are linked to another person. Tick the box to confirm that they move to %(person)s."
+                "Some accounts are linked to another person. "
+                "Tick the box to confirm that they move to %(person)s."
             ) % {"person": person}
         else:
             if is_new:

@@ -26,7 +26,8 @@ class Command(BaseCommand):
         if integration is not None:
             if not Integration.objects.filter(pk=integration).exists():
                 raise CommandError(
-                    f"Integration {integration} not found. List integration IDs in the admin under Integrations."
+                    f"Integration {integration} not found. "
+                    "Find the integration's ID in the admin under Integrations."
                 )
             accounts = accounts.filter(integration_id=integration)
         records = export.iter_records(accounts)
