@@ -173,6 +173,9 @@ class SaaSAccountAdmin(admin.ModelAdmin):
     search_fields = ["name", "email", "arn", "=access_keys__access_key_id"]
     search_help_text = _("Search by name, email, ARN or access key ID.")
     list_per_page = 100
+    # The account_list_order index covers this order. Ordering by "integration" would sort by the
+    # integration's name, which no index covers, so every page would sort the whole table.
+    ordering = ["integration_id", "name", "id"]
     actions = ["merge_into_person", "unmerge", "export_csv", "export_json"]
     inlines = [AccessKeyInline, MergeRecordInline]
     change_list_template = "admin/accounts/saasaccount/change_list.html"

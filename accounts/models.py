@@ -147,6 +147,8 @@ class SaaSAccount(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["integration", "provider_id"], name="account_unique_iam_id")
         ]
+        # The account list's order, so a page of it is read from the index instead of a full sort.
+        indexes = [models.Index(fields=["integration", "name", "id"], name="account_list_order")]
 
     def __str__(self) -> str:
         return self.name

@@ -50,7 +50,7 @@ def with_unused_active_key(queryset: QuerySet[SaaSAccount], *, days: int = UNUSE
 
 
 def needs_review(queryset: QuerySet[SaaSAccount]) -> QuerySet[SaaSAccount]:
-    """Active accounts whose user type is unknown: nobody has said whose they are."""
+    """Active accounts whose user type is unknown, because no evidence or person shows whose they are."""
     return active_accounts(queryset).filter(user_type=SaaSAccount.UserType.UNKNOWN)
 
 

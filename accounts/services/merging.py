@@ -21,7 +21,7 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class AccountChange:
-    """What a merge or unmerge changes on one account, for the confirmation page."""
+    """The change a merge or unmerge makes to one account, shown on the confirmation page."""
 
     account: SaaSAccount
     email_before: str

@@ -133,9 +133,8 @@ def _validate_row(line: int, values: dict[str, str]) -> tuple[PersonRow | None, 
     return row, []
 
 
-def parse_people_csv(text: str) -> list[PersonRow]:
-    """Parse and validate every row of a people CSV, raising PeopleImportError listing each bad row."""
-    reader = csv.reader(io.StringIO(text, newline=""))
+def _read_header(reader) -> list[str]:
+    """Read the header row and return its column names, raising PeopleImportError when it is invalid."""
     try:
         header = next(reader)
     except StopIteration:
@@ -144,59 +143,68 @@ def parse_people_csv(text: str) -> list[PersonRow]:
     except csv.Error as error:
         message = _("The header row is not valid CSV: %(error)s.") % {"error": error}
         raise PeopleImportError([RowError(1, message)]) from None
+
     names = [name.strip().lower() for name in header]
-    unknown = [name for name in names if name and name not in COLUMNS]
-    missing = [name for name in REQUIRED_COLUMNS if name not in names]
-    if unknown or missing:
-        raise PeopleImportError(
-            [
-                RowError(
-                    1,
-                    _("The header row must name the columns %(columns)s; found %(found)s.")
-                    % {"columns": ",".join(COLUMNS), "found": ",".join(header)},
-                )
-            ]
-        )
+    # Excel adds empty header cells after the last column; they name no column and are ignored.
+    named = [name for name in names if name]
+    unknown = [name for name in named if name not in COLUMNS]
+    missing = [name for name in REQUIRED_COLUMNS if name not in named]
+    repeated = len(set(named)) != len(named)
+    if unknown or missing or repeated:
+        message = _(
+            "The header row must name each of the columns %(columns)s at most once, with email "
+            "required, but it is %(found)s."
+        ) % {"columns": ",".join(COLUMNS), "found": ",".join(header)}
+        raise PeopleImportError([RowError(1, message)])
+    return names
+
+
+def parse_people_csv(text: str) -> list[PersonRow]:
+    """Parse and validate every row of a people CSV, raising PeopleImportError listing each bad row.
+
+    Line numbers count from the header as line 1. A row that spans lines (a quoted line break)
+    is reported at its first line.
+    """
+    reader = csv.reader(io.StringIO(text, newline=""))
+    names = _read_header(reader)
     rows: list[PersonRow] = []
     errors: list[RowError] = []
     first_line_of_email: dict[str, int] = {}
     while True:
+        line = reader.line_num + 1
         try:
             cells = next(reader)
         except StopIteration:
             break
         except csv.Error as error:
             message = _("The row is not valid CSV: %(error)s.") % {"error": error}
-            errors.append(RowError(reader.line_num, message))
+            errors.append(RowError(line, message))
             break
-        line = reader.line_num
+
         if not any(cell.strip() for cell in cells):
             continue
         if len(cells) > len(names):
-            errors.append(
-                RowError(
-                    line,
-                    _("The row has %(count)s cells but the header names %(expected)s columns.")
-                    % {"count": len(cells), "expected": len(names)},
-                )
-            )
+            message = _("The row has %(count)s cells but the header names %(expected)s columns.") % {
+                "count": len(cells),
+                "expected": len(names),
+            }
+            errors.append(RowError(line, message))
             continue
-        values = dict(zip(names, cells, strict=False))
-        row, row_errors = _validate_row(line, values)
+
+        row, row_errors = _validate_row(line, dict(zip(names, cells, strict=False)))
         errors.extend(row_errors)
         if row is None:
             continue
         if row.email in first_line_of_email:
-            errors.append(
-                RowError(
-                    line,
-                    _("The email %(email)s is already on line %(first)s.")
-                    % {"email": row.email, "first": first_line_of_email[row.email]},
-                )
-            )
+            message = _("The email %(email)s is already on line %(first)s.") % {
+                "email": row.email,
+                "first": first_line_of_email[row.email],
+            }
+            errors.append(RowError(line, message))
             continue
         first_line_of_email[row.email] = line
         rows.append(row)
+
     if errors:
         raise PeopleImportError(errors)
     return rows

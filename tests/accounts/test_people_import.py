@@ -65,8 +65,10 @@ def test_invalid_rows_import_nothing():
     lines = [(error.line, error.message) for error in raised.value.errors]
     assert lines[0] == (3, "The email not-an-email is not a valid email address.")
     assert lines[1] == (4, "The kind contractor is invalid: use employee or guest.")
-    assert lines[2][0] == 5 and "status gone" in lines[2][1]
-    assert lines[3][0] == 5 and "31/03/2026" in lines[3][1]
+    assert lines[2][0] == 5
+    assert "status gone" in lines[2][1]
+    assert lines[3][0] == 5
+    assert "31/03/2026" in lines[3][1]
     assert lines[4] == (6, "The email ok@example.com is already on line 2.")
     assert Person.objects.count() == 0
 
@@ -148,3 +150,19 @@ def test_admin_import_needs_permission(client, django_user_model):
     response = client.get(reverse("admin:accounts_person_import"))
 
     assert response.status_code == 403
+
+
+def test_multiline_row_reported_at_first_line():
+    data = 'email,name\nok@example.com,"Two\nlines"\nbad,Bad\n'
+
+    with pytest.raises(PeopleImportError) as raised:
+        import_people(file=data.encode(), actor=None)
+
+    assert [error.line for error in raised.value.errors] == [4]
+
+
+def test_repeated_column_is_rejected():
+    with pytest.raises(PeopleImportError) as raised:
+        import_people(file=b"email,name,email\na@example.com,A,b@example.com\n", actor=None)
+
+    assert raised.value.errors[0].line == 1
