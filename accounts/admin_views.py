@@ -18,7 +18,7 @@ from accounts.services.people import get_or_create_person
 from accounts.services.people_import import PeopleImportError, import_people
 from accounts.services.suggestions import suggest_merges, unlinked_accounts
 
-SUGGESTIONS_PER_PAGE = 200
+SUGGESTIONS_PER_PAGE = 100
 
 
 def _context(model_admin, request, **values) -> dict:
