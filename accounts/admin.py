@@ -4,8 +4,10 @@ from django.db.models.functions import Coalesce
 from django.http import StreamingHttpResponse
 from django.shortcuts import redirect
 from django.urls import path, reverse
+from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
+from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
 
 from accounts import admin_views
@@ -218,7 +220,7 @@ class SaaSAccountAdmin(admin.ModelAdmin):
             {
                 "fields": [
                     "console_access",
-                    "password_last_used",
+                    "password_last_used_display",
                     "mfa",
                     "mfa_devices_display",
                     "last_activity",
@@ -305,6 +307,14 @@ class SaaSAccountAdmin(admin.ModelAdmin):
     @admin.display(description=_("console access"), ordering="has_console_password")
     def console_access(self, account):
         return yes_no_unknown(account, "has_console_password")
+
+    @admin.display(description=_("console password last used"))
+    def password_last_used_display(self, account):
+        if account.password_last_used is not None:
+            return date_format(localtime(account.password_last_used), "DATETIME_FORMAT")
+        if "password_last_used" in (account.unreadable or {}) or account.has_console_password is None:
+            return unknown_text(account, "password_last_used")
+        return _("Never")
 
     @admin.display(description=_("MFA"), ordering="mfa_enabled")
     def mfa(self, account):

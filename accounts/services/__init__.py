@@ -1,1 +1,4 @@
-"""Services that change people and accounts. Each runs in one transaction and records audit events."""
+"""Services for people and accounts.
+
+Each one that changes data runs in one transaction and records audit events.
+"""

@@ -18,6 +18,8 @@ from audit.services import record_event
 
 logger = logging.getLogger(__name__)
 
+USER_TYPE_LABELS = dict(SaaSAccount.UserType.choices)
+
 
 @dataclass(frozen=True)
 class AccountChange:
@@ -38,11 +40,11 @@ class AccountChange:
 
     @property
     def user_type_before_label(self) -> str:
-        return SaaSAccount.UserType(self.user_type_before).label
+        return USER_TYPE_LABELS.get(self.user_type_before, self.user_type_before)
 
     @property
     def user_type_after_label(self) -> str:
-        return SaaSAccount.UserType(self.user_type_after).label
+        return USER_TYPE_LABELS.get(self.user_type_after, self.user_type_after)
 
 
 def _snapshot(account: SaaSAccount) -> dict:

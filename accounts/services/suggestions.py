@@ -113,7 +113,7 @@ def suggest_merges(accounts) -> list[Suggestion]:
     """Return a suggestion for each of `accounts` that has at least one candidate person.
 
     NOTE: name similarity misses a name whose first character differs from the person's name and
-    email, such as "ytaro" for Taro Yamada; the stronger evidence types do not depend on it.
+    email, such as "ytaro" for Taro Yamada. The stronger evidence types do not depend on it.
     """
     index = PersonIndex(Person.objects.only("pk", "email", "name", "kind", "status"))
     suggestions = []

@@ -248,3 +248,22 @@ def test_person_list_filters_by_status(staff_client):
     response = staff_client.get(reverse("admin:accounts_person_changelist"), {"status__exact": "left"})
 
     assert [person.email for person in response.context["cl"].result_list] == ["left@example.com"]
+
+
+@pytest.mark.parametrize(
+    ("fields", "expected"),
+    [
+        ({"has_console_password": False}, "Never"),
+        ({"has_console_password": None}, "Unknown"),
+        (
+            {"has_console_password": True, "unreadable": {"password_last_used": "iam:ListUsers"}},
+            "Unknown (missing permission iam:ListUsers)",
+        ),
+    ],
+)
+def test_account_page_password_last_used(staff_client, integration, fields, expected):
+    account = make_account(integration, "taro", **fields)
+
+    page = staff_client.get(reverse("admin:accounts_saasaccount_change", args=[account.pk])).content.decode()
+
+    assert f'<div class="readonly">{expected}</div>' in page
