@@ -127,7 +127,8 @@ class FakeAWS:
 
     def _create_platform_principal(self) -> None:
         backend = moto_state.iam_backend(self.platform_account_id)
-        backend.create_user(region_name="us-east-1", user_name=PLATFORM_USER_NAME)
+        user = backend.create_user(region_name="us-east-1", user_name=PLATFORM_USER_NAME)
+        moto_state.make_aws_style_id(user, "user")
         moto_state.add_access_key(
             self.platform_account_id, PLATFORM_USER_NAME, PLATFORM_ACCESS_KEY_ID, PLATFORM_SECRET_ACCESS_KEY
         )
@@ -342,7 +343,8 @@ class FakeAWS:
 
         return seeds.load(self, name, **options)
 
-    def seed_large(self, n_users: int, *, account_id: str = "333333333333", **options) -> dict:
+    def seed_large(self, n_users: int, *, account_id: str | None = None) -> dict:
+        """Create one account with ``n_users`` users for benchmarks (account 444444444444 by default)."""
         from . import seeds
 
-        return seeds.seed_large(self, n_users, account_id=account_id, **options)
+        return seeds.seed_large(self, n_users, account_id=account_id or seeds.LARGE_ACCOUNT_ID)

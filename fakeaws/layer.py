@@ -277,7 +277,25 @@ class AWSLayer:
             return xml_response(iam_corrections.empty_list_response(action, "ServiceSpecificCredentials"))
         elif action in iam_corrections.PAGINATED_RESULT_KEYS:
             return self.forward_paginated(environ, request)
+        elif action in ("CreateUser", "CreateGroup"):
+            return self.forward_with_aws_style_id(environ, request, caller)
         return self.forward(environ)
+
+    def forward_with_aws_style_id(self, environ, request: ParsedRequest, caller: Caller) -> Response:
+        """Create the user or group in moto, then give it an AWS-shaped id (AIDA..., AGPA...)."""
+        response = self.forward(environ)
+        if response.status_code != 200:
+            return response
+        backend = moto_state.iam_backend(caller.account_id)
+        if request.action == "CreateUser":
+            entity, kind = backend.users.get(request.params.get("UserName", "")), "user"
+        else:
+            entity, kind = backend.groups.get(request.params.get("GroupName", "")), "group"
+        changed = moto_state.make_aws_style_id(entity, kind) if entity else None
+        if changed:
+            old_id, new_id = changed
+            response.replace_body(response.body.replace(old_id.encode(), new_id.encode()))
+        return response
 
     def forward_paginated(self, environ, request: ParsedRequest) -> Response:
         """Ask moto for the complete list, then return the page that Marker and MaxItems select."""
@@ -290,10 +308,19 @@ class AWSLayer:
         environ["CONTENT_LENGTH"] = str(len(body))
         environ["CONTENT_TYPE"] = "application/x-www-form-urlencoded; charset=utf-8"
         environ["QUERY_STRING"] = ""
-        response = self.forward(environ)
+        window = None
+        if request.action in iam_corrections.WINDOWED_ACTIONS:
+            window = iam_corrections.PageWindow(offset, max_items)
+        iam_corrections.set_page_window(window)
+        try:
+            response = self.forward(environ)
+        finally:
+            iam_corrections.set_page_window(None)
         if response.status_code != 200:
             return response
-        response.replace_body(iam_corrections.paginate_response(response.body, request.action, offset, max_items))
+        total = window.total if window else None
+        page = iam_corrections.paginate_response(response.body, request.action, offset, max_items, total)
+        response.replace_body(page)
         return response
 
     def forward(self, environ) -> Response:

@@ -107,3 +107,17 @@ def set_access_key_last_used(account_id: str, access_key_id: str, *, when: datet
     if key is None:
         raise KeyError(f"access key {access_key_id} not found in account {account_id}")
     key.last_used = AccessKeyLastUsed(timestamp=when, service=service, region=region)
+
+
+# moto 5.2.5 gives users and groups lowercase random ids, where AWS ids start with AIDA and AGPA.
+ID_PREFIXES = {"user": "AIDA", "group": "AGPA"}
+
+
+def make_aws_style_id(entity, kind: str) -> tuple[str, str] | None:
+    """Replace a moto user or group id with an AWS-shaped one; return (old, new) when it changed."""
+    prefix = ID_PREFIXES[kind]
+    old_id = entity.id
+    if old_id.startswith(prefix):
+        return None
+    entity.id = prefix + old_id[:17].upper()
+    return old_id, entity.id
