@@ -227,7 +227,7 @@ class FakeAWS:
             region_name=region,
             aws_access_key_id=admin_access_key(account_id),
             aws_secret_access_key=ADMIN_SECRET,
-            config=Config(retries={"mode": "standard", "max_attempts": 1}),
+            config=Config(retries={"mode": "standard", "total_max_attempts": 1}),
         )
 
     def iam(self, account_id: str):
