@@ -14,8 +14,12 @@ os.environ["AWS_EC2_METADATA_DISABLED"] = "true"
 import pytest  # noqa: E402
 from fakeaws_support import CUSTOMER_ACCOUNT_ID, EXTERNAL_ID, NO_RETRIES, role_session  # noqa: E402
 
-from fakeaws.pytest_plugin import fake_aws, fake_aws_server  # noqa: E402, F401
 from integrations.connectors.aws.policies import BASELINE_ACTIONS, EXTENDED_ACTIONS  # noqa: E402
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Loads the fake_aws_server and fake_aws fixtures; pytest accepts pytest_plugins only in a root conftest.py.
+    config.pluginmanager.import_plugin("fakeaws.pytest_plugin")
 
 
 @pytest.fixture
