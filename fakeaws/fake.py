@@ -5,10 +5,11 @@ import logging
 import os
 import re
 import threading
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import boto3
 from botocore.config import Config
+from moto.core.utils import utcnow
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import make_server
 
@@ -252,6 +253,13 @@ class FakeAWS:
             aws_session_token=credentials["SessionToken"],
             region_name="us-east-1",
         )
+
+    def expire_sessions(self) -> int:
+        """Make every STS session issued so far expired, as if its duration had passed; return how many."""
+        sessions = moto_state.all_sessions()
+        for session in sessions:
+            session.expiration = utcnow() - timedelta(seconds=1)
+        return len(sessions)
 
     # Usage data that moto never records by itself.
     def set_last_used(

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import parse_qs, urlencode
 
+from moto.core.utils import utcnow
+
 from . import account_service, evaluation, iam_corrections, moto_state
 from .errors import AWSError, error_response, status_line
 from .moto_state import Caller
@@ -159,7 +161,23 @@ class AWSLayer:
                     "UnrecognizedClientException", "The security token included in the request is invalid.", 403
                 )
             raise AWSError("InvalidClientTokenId", "The security token included in the request is invalid.", 403)
+        if caller.kind == "assumed-role":
+            self.check_session_token(environ, request, caller)
         return caller
+
+    @staticmethod
+    def check_session_token(environ, request: ParsedRequest, caller: Caller) -> None:
+        """Reject STS session keys sent without their own session token, or after they expired."""
+        session = caller.session
+        if session is None or environ.get("HTTP_X_AMZ_SECURITY_TOKEN") != session.session_token:
+            logger.info("Rejecting %s: session token missing or wrong for %s", request.action, caller.arn)
+            code = "UnrecognizedClientException" if request.protocol == "rest-json" else "InvalidClientTokenId"
+            raise AWSError(code, "The security token included in the request is invalid.", 403)
+        if utcnow() >= session.expiration:
+            logger.info("Rejecting %s: session of %s expired", request.action, caller.arn)
+            if request.protocol == "rest-json":
+                raise AWSError("ExpiredTokenException", "The security token included in the request is expired", 403)
+            raise AWSError("ExpiredToken", "The security token included in the request is expired", 400)
 
     def apply_limits(self, request: ParsedRequest, caller: Caller) -> Fault | None:
         """Count the call, then apply latency, the rate limit and injected faults; return the due fault."""

@@ -10,7 +10,7 @@ from datetime import datetime
 from moto.core.base_backend import BackendDict
 from moto.core.model_instances import reset_model_data
 from moto.iam.models import AccessKey, AccessKeyLastUsed, IAMBackend, Role, User, iam_backends
-from moto.sts.models import sts_backends
+from moto.sts.models import AssumedRole, sts_backends
 
 PARTITION = "aws"
 
@@ -33,6 +33,7 @@ class Caller:
     arn: str
     kind: str  # "user", "assumed-role" or "admin"
     role_name: str | None = None
+    session: AssumedRole | None = None
 
 
 def find_access_key(access_key_id: str) -> tuple[str, AccessKey] | None:
@@ -46,10 +47,16 @@ def find_access_key(access_key_id: str) -> tuple[str, AccessKey] | None:
     return None
 
 
-def session_name_for(account_id: str, access_key_id: str) -> str:
-    backend = sts_backends[account_id][PARTITION]
-    assumed_role = backend.get_assumed_role_from_access_key(access_key_id)
-    return assumed_role.session_name if assumed_role else "session"
+def find_session(account_id: str, access_key_id: str) -> AssumedRole | None:
+    return sts_backends[account_id][PARTITION].get_assumed_role_from_access_key(access_key_id)
+
+
+def all_sessions() -> list[AssumedRole]:
+    sessions = []
+    for account in list(sts_backends.values()):
+        if PARTITION in account.keys():
+            sessions.extend(account[PARTITION].assumed_roles)
+    return sessions
 
 
 def resolve_caller(access_key_id: str) -> Caller | None:
@@ -60,9 +67,10 @@ def resolve_caller(access_key_id: str) -> Caller | None:
     account_id, key = found
     if key.role_arn:
         role_name = key.role_arn.rsplit("/", 1)[-1]
-        session_name = session_name_for(account_id, access_key_id)
+        session = find_session(account_id, access_key_id)
+        session_name = session.session_name if session else "session"
         arn = f"arn:aws:sts::{account_id}:assumed-role/{role_name}/{session_name}"
-        return Caller(account_id=account_id, arn=arn, kind="assumed-role", role_name=role_name)
+        return Caller(account_id=account_id, arn=arn, kind="assumed-role", role_name=role_name, session=session)
     user = iam_backend(account_id).users.get(key.user_name or "")
     arn = user.arn if user else f"arn:aws:iam::{account_id}:user/{key.user_name}"
     return Caller(account_id=account_id, arn=arn, kind="user")

@@ -116,3 +116,33 @@ def test_unknown_access_key_rejected(fake_aws):
 
     assert raised.value.response["Error"]["Code"] == "InvalidClientTokenId"
     assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+
+
+def test_session_key_without_token_rejected(fake_aws, baseline_role):
+    credentials = assume(fake_aws, baseline_role, EXTERNAL_ID)["Credentials"]
+    iam = boto3.client(
+        "iam",
+        endpoint_url=fake_aws.endpoint_url,
+        aws_access_key_id=credentials["AccessKeyId"],
+        aws_secret_access_key=credentials["SecretAccessKey"],
+        config=NO_RETRIES,
+    )
+
+    with pytest.raises(ClientError) as raised:
+        iam.list_users()
+
+    assert raised.value.response["Error"]["Code"] == "InvalidClientTokenId"
+    assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+
+
+def test_expired_session_rejected(fake_aws, baseline_role):
+    session = fake_aws.assume_role(baseline_role, external_id=EXTERNAL_ID)
+    iam = session.client("iam", endpoint_url=fake_aws.endpoint_url, config=NO_RETRIES)
+    iam.list_users()
+
+    assert fake_aws.expire_sessions() == 1
+    with pytest.raises(ClientError) as raised:
+        iam.list_users()
+
+    assert raised.value.response["Error"]["Code"] == "ExpiredToken"
+    assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
