@@ -101,7 +101,7 @@ class FakeAWS:
         self.stop()
 
     def reset(self) -> None:
-        """Return to an empty state: no customer accounts, faults or counts; latency and rate stay."""
+        """Remove every account, fault and count, and recreate the platform principal. Latency and rate stay."""
         self.state.reset()
         moto_state.reset_all_backends()
         if self.layer is not None:
@@ -147,7 +147,7 @@ class FakeAWS:
 
     # Accounts and roles.
     def create_account(self, account_id: str, *, contact_information: dict | None = None) -> str:
-        """Create a customer account; ``contact_information`` is what GetContactInformation returns."""
+        """Create a customer account. ``contact_information`` is what GetContactInformation returns for it."""
         _validate_account_id(account_id)
         if account_id == self.platform_account_id:
             raise ValueError(f"account {account_id} is the platform account: choose another id for a customer")
@@ -255,7 +255,7 @@ class FakeAWS:
         )
 
     def expire_sessions(self) -> int:
-        """Make every STS session issued so far expired, as if its duration had passed; return how many."""
+        """Expire every STS session issued so far, as if its duration had passed, and return how many."""
         sessions = moto_state.all_sessions()
         for session in sessions:
             session.expiration = utcnow() - timedelta(seconds=1)
@@ -346,7 +346,7 @@ class FakeAWS:
 
     # Seeds.
     def seed(self, name: str, **options) -> dict:
-        """Load a named seed: "demo", or "large:N" for N users; return its accounts, roles and external ids."""
+        """Load the seed "demo" or "large:N" (N users) and return its accounts, roles and external ids."""
         from . import seeds
 
         return seeds.load(self, name, **options)

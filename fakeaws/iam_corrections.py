@@ -1,4 +1,4 @@
-"""IAM behaviour that moto 5.2.5 gets wrong or lacks, answered the way AWS answers it."""
+"""IAM behaviour that moto 5.2.5 gets wrong or lacks, reproduced as AWS behaves."""
 
 import base64
 import binascii
@@ -40,7 +40,7 @@ PAGINATED_RESULT_KEYS: dict[str, tuple[str, ...]] = {
 # IAM returns at most this many items per page when the request sets no MaxItems.
 DEFAULT_MAX_ITEMS = 100
 MAX_MAX_ITEMS = 1000
-# moto pages some lists itself (ListRoles with 100 by default), so the layer asks it for everything.
+# moto pages some lists itself (ListRoles with 100 by default), so the layer requests the complete list.
 UNLIMITED_MAX_ITEMS = "1000000"
 
 CREDENTIAL_REPORT_COLUMNS = (
@@ -135,7 +135,7 @@ _page_window = threading.local()
 
 
 class PageWindow:
-    """Offset and size of the page that the current thread's request asks for, and the full list length."""
+    """Offset and size of the page that the current thread's request selects, and the full list length."""
 
     def __init__(self, offset: int, max_items: int):
         self.offset = offset
@@ -256,7 +256,7 @@ def credential_report_rows(backend: IAMBackend) -> list[list[str]]:
             password = ["false", "N/A", "N/A", "N/A"]
         else:
             last_used = _iso(user.password_last_used) if user.password_last_used else "no_information"
-            # moto does not record when a password was set, so the user's creation time stands in.
+            # moto does not record when a password was set, so the user's creation time is used instead.
             password = ["true", last_used, _iso(user.create_date), "N/A"]
         keys = list(user.access_keys) + [None, None]
         certs = list(user.signing_certificates.values()) + [None, None]

@@ -14,7 +14,7 @@ from .fake import FakeAWS
 
 @pytest.fixture(scope="session")
 def fake_aws_server() -> Iterator[FakeAWS]:
-    """One fake AWS on a free loopback port for the whole test session."""
+    """Start one fake AWS on a free loopback port for the whole test session."""
     fake = FakeAWS()
     fake.start()
     yield fake
@@ -23,9 +23,9 @@ def fake_aws_server() -> Iterator[FakeAWS]:
 
 @pytest.fixture
 def fake_aws(fake_aws_server: FakeAWS, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeAWS]:
-    """The session's fake AWS, empty, with boto3's environment set to reach it as the platform principal.
+    """Reset the session's fake AWS and set boto3's environment to reach it as the platform principal.
 
-    Latency and rate limits set by a test are removed afterwards.
+    Latency and rate limits that a test sets are removed afterwards.
     """
     fake = fake_aws_server
     fake.reset()

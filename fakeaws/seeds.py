@@ -302,6 +302,8 @@ def seed_large(fake, n_users: int, *, account_id: str = LARGE_ACCOUNT_ID) -> dic
 def load(fake, name: str, **options) -> dict:
     """Load a seed by name: "demo" or "large:N"."""
     if name == "demo":
+        if options:
+            raise ValueError(f"the demo seed takes no options, got {sorted(options)}")
         return seed_demo(fake)
     if name.startswith("large:"):
         count = name.split(":", 1)[1]
