@@ -96,6 +96,11 @@ class AWSLayer:
             response = self.handle(environ, parsed)
         except AWSError as error:
             response = Response(*error_response(parsed.protocol, parsed.service, error))
+        except Exception:
+            # A bug in the layer or in moto: return a 500 as AWS does for its own faults, and log the trace.
+            logger.exception("Failed to handle %s:%s", parsed.service, parsed.action)
+            error = AWSError("InternalFailure", "fakeaws failed to handle the request; see its log for the trace", 500)
+            response = Response(*error_response(parsed.protocol, parsed.service, error))
         start_response(response.status, response.headers)
         return [response.body]
 
@@ -215,8 +220,11 @@ class AWSLayer:
         )
         logger.info("Denying %s to %s", action, caller.arn)
         if request.protocol == "rest-json":
+            resource = f"arn:aws:account::{caller.account_id}:account"
             raise AWSError(
-                "AccessDeniedException", f"User: {caller.arn} is not authorized to perform: {action} {reason}", 403
+                "AccessDeniedException",
+                f"User: {caller.arn} is not authorized to perform: {action} on resource: {resource} {reason}",
+                403,
             )
         resource = self.resource_arn(request, caller.account_id)
         raise AWSError(

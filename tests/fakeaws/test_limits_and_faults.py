@@ -114,3 +114,15 @@ def test_call_counts_reset(fake_aws, baseline_iam):
 
     assert fake_aws.calls == {}
     assert fake_aws.calls.throttled == 0
+
+
+def test_layer_failure_returns_internal_failure(fake_aws, baseline_iam, monkeypatch):
+    def fail(*args, **kwargs):
+        raise RuntimeError("simulated bug in the layer")
+
+    monkeypatch.setattr(fake_aws.layer, "dispatch_iam", fail)
+
+    with pytest.raises(ClientError) as raised:
+        baseline_iam.list_users()
+
+    assert error_of(raised.value) == ("InternalFailure", 500)
