@@ -46,7 +46,7 @@ class FakeAWS:
 
     ``rate`` is the request rate per AWS account in requests per second (None means unlimited) and
     ``burst`` the bucket size (one second of requests by default). ``latency_ms`` is added to every
-    non-admin call.
+    non-admin call. ``verify_signatures=False`` accepts any secret key for a known access key.
     """
 
     def __init__(
@@ -58,9 +58,11 @@ class FakeAWS:
         host: str = "127.0.0.1",
         port: int = 0,
         platform_account_id: str = DEFAULT_PLATFORM_ACCOUNT_ID,
+        verify_signatures: bool = True,
     ):
         _validate_account_id(platform_account_id)
         self.host = host
+        self.verify_signatures = verify_signatures
         self.port = port
         self.state = FakeState(platform_account_id=platform_account_id)
         self.state.configure(latency_ms=latency_ms, rate=rate, burst=burst)
@@ -75,7 +77,7 @@ class FakeAWS:
         if "MOTO_ACCOUNT_ID" in os.environ:
             raise RuntimeError("MOTO_ACCOUNT_ID is set, which makes moto ignore access keys: unset it to use fakeaws")
         moto_app = DomainDispatcherApplication(create_backend_app)
-        self.layer = AWSLayer(moto_app, self.state, ControlApp(self))
+        self.layer = AWSLayer(moto_app, self.state, ControlApp(self), verify_signatures=self.verify_signatures)
         self._server = make_server(self.host, self.port, self.layer, threaded=True, request_handler=QuietRequestHandler)
         self.port = self._server.server_port
         self._thread = threading.Thread(target=self._server.serve_forever, name="fakeaws", daemon=True)

@@ -18,7 +18,7 @@ from urllib.parse import parse_qs, urlencode
 
 from moto.core.utils import utcnow
 
-from . import account_service, evaluation, iam_corrections, moto_state
+from . import account_service, evaluation, iam_corrections, moto_state, signing
 from .errors import AWSError, error_response, status_line
 from .moto_state import Caller
 from .state import FakeState, Fault
@@ -78,8 +78,9 @@ def json_response(document: dict, status: int = 200) -> Response:
 class AWSLayer:
     """The WSGI application that wraps moto's ``DomainDispatcherApplication``."""
 
-    def __init__(self, moto_app, state: FakeState, control_app=None):
+    def __init__(self, moto_app, state: FakeState, control_app=None, *, verify_signatures: bool = True):
         self.moto_app = moto_app
+        self.verify_signatures = verify_signatures
         self.state = state
         self.control_app = control_app
         self.report_generated_at: dict[str, datetime] = {}
@@ -157,7 +158,15 @@ class AWSLayer:
         if key.startswith(ADMIN_KEY_PREFIX):
             account_id = key[len(ADMIN_KEY_PREFIX) :]
             environ["HTTP_X_MOTO_ACCOUNT_ID"] = account_id
-            return Caller(account_id=account_id, arn=f"arn:aws:iam::{account_id}:root", kind="admin")
+            caller = Caller(
+                account_id=account_id,
+                arn=f"arn:aws:iam::{account_id}:root",
+                kind="admin",
+                secret_access_key=ADMIN_SECRET,
+            )
+            if self.verify_signatures:
+                self.check_signature(environ, request, caller.secret_access_key)
+            return caller
         caller = moto_state.resolve_caller(key)
         if caller is None:
             logger.info("Rejecting %s: access key %s is unknown", request.action, key)
@@ -166,9 +175,31 @@ class AWSLayer:
                     "UnrecognizedClientException", "The security token included in the request is invalid.", 403
                 )
             raise AWSError("InvalidClientTokenId", "The security token included in the request is invalid.", 403)
+        if self.verify_signatures:
+            self.check_signature(environ, request, caller.secret_access_key)
         if caller.kind == "assumed-role":
             self.check_session_token(environ, request, caller)
         return caller
+
+    @staticmethod
+    def check_signature(environ, request: ParsedRequest, secret_access_key: str | None) -> None:
+        valid = secret_access_key is not None and signing.is_signature_valid(
+            environ,
+            request.body,
+            access_key_id=request.access_key_id,
+            secret_access_key=secret_access_key,
+            region=request.region,
+            service=request.service,
+        )
+        if valid:
+            return
+        logger.info("Rejecting %s: signature does not match for access key %s", request.action, request.access_key_id)
+        message = (
+            "The request signature we calculated does not match the signature you provided. "
+            "Check your AWS Secret Access Key and signing method. Consult the service documentation for details."
+        )
+        code = "InvalidSignatureException" if request.protocol == "rest-json" else "SignatureDoesNotMatch"
+        raise AWSError(code, message, 403)
 
     @staticmethod
     def check_session_token(environ, request: ParsedRequest, caller: Caller) -> None:

@@ -34,6 +34,7 @@ class Caller:
     kind: str  # "user", "assumed-role" or "admin"
     role_name: str | None = None
     session: AssumedRole | None = None
+    secret_access_key: str | None = None
 
 
 def find_access_key(access_key_id: str) -> tuple[str, AccessKey] | None:
@@ -70,10 +71,17 @@ def resolve_caller(access_key_id: str) -> Caller | None:
         session = find_session(account_id, access_key_id)
         session_name = session.session_name if session else "session"
         arn = f"arn:aws:sts::{account_id}:assumed-role/{role_name}/{session_name}"
-        return Caller(account_id=account_id, arn=arn, kind="assumed-role", role_name=role_name, session=session)
+        return Caller(
+            account_id=account_id,
+            arn=arn,
+            kind="assumed-role",
+            role_name=role_name,
+            session=session,
+            secret_access_key=key.secret_access_key,
+        )
     user = iam_backend(account_id).users.get(key.user_name or "")
     arn = user.arn if user else f"arn:aws:iam::{account_id}:user/{key.user_name}"
-    return Caller(account_id=account_id, arn=arn, kind="user")
+    return Caller(account_id=account_id, arn=arn, kind="user", secret_access_key=key.secret_access_key)
 
 
 def find_role(account_id: str, role_name: str) -> Role | None:

@@ -146,3 +146,37 @@ def test_expired_session_rejected(fake_aws, baseline_role):
 
     assert raised.value.response["Error"]["Code"] == "ExpiredToken"
     assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+
+
+def test_wrong_secret_rejected(fake_aws):
+    sts = boto3.client(
+        "sts",
+        endpoint_url=fake_aws.endpoint_url,
+        aws_access_key_id=fake_aws.platform_credentials["aws_access_key_id"],
+        aws_secret_access_key="not-the-platform-secret",
+        config=NO_RETRIES,
+    )
+
+    with pytest.raises(ClientError) as raised:
+        sts.get_caller_identity()
+
+    assert raised.value.response["Error"]["Code"] == "SignatureDoesNotMatch"
+    assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+
+
+def test_wrong_session_secret_rejected_by_account(fake_aws, baseline_role):
+    credentials = assume(fake_aws, baseline_role, EXTERNAL_ID)["Credentials"]
+    account = boto3.client(
+        "account",
+        endpoint_url=fake_aws.endpoint_url,
+        aws_access_key_id=credentials["AccessKeyId"],
+        aws_secret_access_key="wrong-session-secret",
+        aws_session_token=credentials["SessionToken"],
+        config=NO_RETRIES,
+    )
+
+    with pytest.raises(ClientError) as raised:
+        account.get_contact_information()
+
+    assert raised.value.response["Error"]["Code"] == "InvalidSignatureException"
+    assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
