@@ -2,13 +2,13 @@ import os
 import sys
 from pathlib import Path
 
-# NOTE: the branch has no pytest configuration yet, so the repository root is put on sys.path here
-# to import fakeaws and integrations when pytest runs from .venv/bin/pytest.
+# NOTE: the repository has no pytest configuration that sets pythonpath yet, so the repository root
+# is put on sys.path here to import fakeaws and integrations when pytest runs from .venv/bin/pytest.
 REPOSITORY_ROOT = str(Path(__file__).resolve().parents[2])
 if REPOSITORY_ROOT not in sys.path:
     sys.path.insert(0, REPOSITORY_ROOT)
 
-# No test may reach real AWS, even by accident through boto3's defaults.
+# Keeps botocore from asking the EC2 instance metadata service for credentials.
 os.environ["AWS_EC2_METADATA_DISABLED"] = "true"
 
 import pytest  # noqa: E402
@@ -18,7 +18,8 @@ from integrations.connectors.aws.policies import BASELINE_ACTIONS, EXTENDED_ACTI
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    # Loads the fake_aws_server and fake_aws fixtures; pytest accepts pytest_plugins only in a root conftest.py.
+    # Loads the fake_aws_server and fake_aws fixtures here, because pytest accepts pytest_plugins only
+    # in the root conftest.py.
     config.pluginmanager.import_plugin("fakeaws.pytest_plugin")
 
 
