@@ -70,7 +70,13 @@ SERVICE_NAMES = (
 GROUPS = ("Developers", "Admins", "ReadOnly", "Billing", "DataScience")
 SERVICES_USED = ("s3", "iam", "ec2", "sts", "dynamodb", "lambda", "cloudwatch")
 REGIONS = ("us-east-1", "us-west-2", "eu-west-1", "ap-northeast-1")
-SERVICE_LINKED_ROLES = ("support.amazonaws.com", "trustedadvisor.amazonaws.com", "autoscaling.amazonaws.com")
+# Service principals and the role names AWS gives their service-linked roles. moto 5.2.5 would name
+# the first two AWSServiceRoleForsupport and AWSServiceRoleFortrustedadvisor.
+SERVICE_LINKED_ROLES = {
+    "support.amazonaws.com": "AWSServiceRoleForSupport",
+    "trustedadvisor.amazonaws.com": "AWSServiceRoleForTrustedAdvisor",
+    "autoscaling.amazonaws.com": "AWSServiceRoleForAutoScaling",
+}
 DEMO_PASSWORD = "Demo-Passw0rd-Not-Real!"
 DEVELOPER_POLICY = {
     "Version": "2012-10-17",
@@ -210,8 +216,9 @@ class Seeder:
             self.backend.put_user_policy(name, "service-access", json.dumps(INLINE_POLICY))
 
     def create_workload_roles(self) -> None:
-        for service_name in SERVICE_LINKED_ROLES:
-            self.backend.create_service_linked_role(service_name, description="", suffix="")
+        for service_name, role_name in SERVICE_LINKED_ROLES.items():
+            role = self.backend.create_service_linked_role(service_name, description="", suffix="")
+            role.name = role_name
         trust = {
             "Version": "2012-10-17",
             "Statement": [
