@@ -41,8 +41,7 @@ def names_or_unknown(account: SaaSAccount, field_name: str) -> str:
     if isinstance(value, dict):
         return ", ".join(f"{key}={item}" for key, item in value.items())
     items = [
-        item.get("Key", "") + "=" + item.get("Value", "") if isinstance(item, dict) else str(item)
-        for item in value
+        item.get("Key", "") + "=" + item.get("Value", "") if isinstance(item, dict) else str(item) for item in value
     ]
     return ", ".join(items)
 
@@ -361,9 +360,7 @@ class SaaSAccountAdmin(admin.ModelAdmin):
     def get_urls(self):
         return [
             path("merge/", self.admin_site.admin_view(self.merge_view), name="accounts_saasaccount_merge"),
-            path(
-                "unmerge/", self.admin_site.admin_view(self.unmerge_view), name="accounts_saasaccount_unmerge"
-            ),
+            path("unmerge/", self.admin_site.admin_view(self.unmerge_view), name="accounts_saasaccount_unmerge"),
             path(
                 "suggestions/",
                 self.admin_site.admin_view(self.suggestions_view),

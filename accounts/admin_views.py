@@ -44,10 +44,7 @@ def import_people_view(model_admin, request):
             else:
                 messages.success(
                     request,
-                    _(
-                        "Imported the people: %(created)s created, %(updated)s updated, "
-                        "%(unchanged)s unchanged."
-                    )
+                    _("Imported the people: %(created)s created, %(updated)s updated, %(unchanged)s unchanged.")
                     % {"created": result.created, "updated": result.updated, "unchanged": result.unchanged},
                 )
                 return redirect("admin:accounts_person_changelist")
@@ -60,9 +57,7 @@ def import_people_view(model_admin, request):
 def _selected_accounts(request):
     raw = request.POST.get("ids") if request.method == "POST" else request.GET.get("ids")
     ids = [int(value) for value in (raw or "").split(",") if value.strip().isdigit()]
-    accounts = list(
-        SaaSAccount.objects.filter(pk__in=ids).select_related("integration", "person").order_by("name")
-    )
+    accounts = list(SaaSAccount.objects.filter(pk__in=ids).select_related("integration", "person").order_by("name"))
     return accounts, ",".join(str(account.pk) for account in accounts)
 
 
@@ -76,9 +71,7 @@ def merge_view(model_admin, request):
         messages.warning(request, _("Select one or more accounts to merge."))
         return redirect(changelist)
     step = request.POST.get("step", "choose") if request.method == "POST" else "choose"
-    form = MergeTargetForm(
-        request.POST if request.method == "POST" else None, admin_site=model_admin.admin_site
-    )
+    form = MergeTargetForm(request.POST if request.method == "POST" else None, admin_site=model_admin.admin_site)
     if step == "choose" or not form.is_valid():
         context = _context(
             model_admin,
@@ -100,8 +93,7 @@ def merge_view(model_admin, request):
     if step == "merge":
         if relinks and request.POST.get("confirm_relink") != "yes":
             confirm_error = _(
-                "Some accounts are linked to another person. "
-                "Tick the box to confirm that they move to %(person)s."
+                "Some accounts are linked to another person. Tick the box to confirm that they move to %(person)s."
             ) % {"person": person}
         else:
             if is_new:
@@ -111,8 +103,7 @@ def merge_view(model_admin, request):
             merge_accounts(accounts=accounts, person=person, actor=request.user)
             messages.success(
                 request,
-                _("Merged %(count)s account(s) into %(person)s.")
-                % {"count": len(accounts), "person": person},
+                _("Merged %(count)s account(s) into %(person)s.") % {"count": len(accounts), "person": person},
             )
             return redirect(changelist)
     context = _context(
@@ -168,9 +159,7 @@ def suggestions_view(model_admin, request):
     if request.method == "POST":
         if not model_admin.has_change_permission(request):
             raise PermissionDenied
-        values = (
-            [request.POST["accept_one"]] if request.POST.get("accept_one") else request.POST.getlist("accept")
-        )
+        values = [request.POST["accept_one"]] if request.POST.get("accept_one") else request.POST.getlist("accept")
         pairs = [pair for pair in map(_parse_pair, values) if pair]
         accepted = _accept_suggestions(pairs, actor=request.user)
         if accepted:

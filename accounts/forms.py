@@ -45,9 +45,7 @@ class MergeTargetForm(forms.Form):
         person = cleaned.get("person")
         new_email = (cleaned.get("new_email") or "").strip().lower()
         if person and new_email:
-            raise forms.ValidationError(
-                _("Choose an existing person or enter a new email, not both."), code="both"
-            )
+            raise forms.ValidationError(_("Choose an existing person or enter a new email, not both."), code="both")
         if not person and not new_email and not self.has_error("new_email"):
             raise forms.ValidationError(
                 _("Choose an existing person or enter the email of a new person."), code="missing"

@@ -60,9 +60,7 @@ def dashboard_counts() -> dict:
     totals = active_accounts(accounts).values("user_type").annotate(total=Count("pk"))
     by_type = {row["user_type"]: row["total"] for row in totals.order_by()}
     return {
-        "by_user_type": [
-            (choice.value, choice.label, by_type.get(choice.value, 0)) for choice in SaaSAccount.UserType
-        ],
+        "by_user_type": [(choice.value, choice.label, by_type.get(choice.value, 0)) for choice in SaaSAccount.UserType],
         "needs_review": needs_review(accounts).count(),
         "person_left": with_person_status(accounts, Person.Status.LEFT).count(),
         "person_on_leave": with_person_status(accounts, Person.Status.ON_LEAVE).count(),

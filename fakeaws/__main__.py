@@ -1,10 +1,12 @@
 """Run the fake AWS in the foreground: ``python -m fakeaws --port PORT [--seed demo | --seed large:N]``."""
 
 import argparse
+import json
 import logging
 import signal
 import sys
 import threading
+from pathlib import Path
 
 from .fake import DEFAULT_PLATFORM_ACCOUNT_ID, FakeAWS
 
@@ -33,8 +35,35 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=DEFAULT_PLATFORM_ACCOUNT_ID,
         help="account id of the Rollcall platform principal",
     )
+    parser.add_argument(
+        "--write-details",
+        metavar="FILE",
+        help="once serving, write the endpoint, platform credentials and demo roles to FILE as JSON",
+    )
     parser.add_argument("--verbose", action="store_true", help="log every request at DEBUG level")
     return parser.parse_args(argv)
+
+
+def write_details(fake: FakeAWS, description: dict | None, path: str) -> None:
+    """Write what a client needs to reach the fake, for `make run` to read once the server is up."""
+    roles = [
+        {
+            "description": f"Account {account['account_id']} ({account['name']}), {role['policy']} policy",
+            "role_arn": role["role_arn"],
+            "external_id": role["external_id"],
+        }
+        for account in (description or {}).get("accounts", [])
+        for role in account["roles"]
+    ]
+    details = {
+        "endpoint_url": fake.endpoint_url,
+        "platform_account_id": fake.platform_account_id,
+        "platform_credentials": fake.platform_credentials,
+        "roles": roles,
+    }
+    temporary = Path(f"{path}.tmp")
+    temporary.write_text(json.dumps(details, indent=2), encoding="utf-8")
+    temporary.replace(path)
 
 
 def print_description(fake: FakeAWS, description: dict | None) -> None:
@@ -73,6 +102,8 @@ def main(argv: list[str] | None = None) -> int:
         fake.stop()
         return 2
     print_description(fake, description)
+    if args.write_details:
+        write_details(fake, description, args.write_details)
 
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())

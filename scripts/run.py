@@ -164,9 +164,7 @@ def main() -> int:
         )
     )
     processes.append(
-        subprocess.Popen(
-            [PYTHON, "manage.py", "qcluster"], cwd=PROJECT, env=environment, start_new_session=True
-        )
+        subprocess.Popen([PYTHON, "manage.py", "qcluster"], cwd=PROJECT, env=environment, start_new_session=True)
     )
 
     if demo_details:
@@ -180,9 +178,7 @@ def main() -> int:
             time.sleep(0.5)
         stopped = next(process for process in processes if process.poll() is not None)
         exit_status = stopped.returncode or 1
-        print(
-            f"{' '.join(stopped.args[:3])} stopped with exit status {stopped.returncode}; stopping the rest."
-        )
+        print(f"{' '.join(stopped.args[:3])} stopped with exit status {stopped.returncode}; stopping the rest.")
     except KeyboardInterrupt:
         print("\nStopping.")
     finally:

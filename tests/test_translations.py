@@ -16,18 +16,14 @@ NOT_TRANSLATED = ("tests", "fakeaws", "bench", "scripts")
 
 
 def live_entries(catalogue: polib.POFile) -> dict[tuple[str, str], polib.POEntry]:
-    return {
-        (entry.msgctxt or "", entry.msgid): entry for entry in catalogue if not entry.obsolete and entry.msgid
-    }
+    return {(entry.msgctxt or "", entry.msgid): entry for entry in catalogue if not entry.obsolete and entry.msgid}
 
 
 @pytest.fixture(scope="module")
 def extracted_catalogue(tmp_path_factory) -> polib.POFile:
     """Run makemessages on a copy of the project and return the catalogue it writes."""
     copy = tmp_path_factory.mktemp("project")
-    ignore = shutil.ignore_patterns(
-        ".venv", ".git", "var", "*.mo", "__pycache__", ".pytest_cache", "db.sqlite3"
-    )
+    ignore = shutil.ignore_patterns(".venv", ".git", "var", "*.mo", "__pycache__", ".pytest_cache", "db.sqlite3")
     shutil.copytree(PROJECT, copy, dirs_exist_ok=True, ignore=ignore)
     (copy / "locale" / "ja" / "LC_MESSAGES" / "django.po").unlink(missing_ok=True)
     ignored = [argument for folder in NOT_TRANSLATED for argument in ("--ignore", f"{folder}/*")]

@@ -102,9 +102,7 @@ def _validate_row(line: int, values: dict[str, str]) -> tuple[PersonRow | None, 
 
     kind = values.get("kind", "").strip().lower() or Person.Kind.EMPLOYEE
     if kind not in Person.Kind.values:
-        errors.append(
-            RowError(line, _("The kind %(kind)s is invalid: use employee or guest.") % {"kind": kind})
-        )
+        errors.append(RowError(line, _("The kind %(kind)s is invalid: use employee or guest.") % {"kind": kind}))
 
     status = values.get("status", "").strip().lower() or Person.Status.ACTIVE
     if status not in Person.Status.values:
@@ -211,9 +209,7 @@ def parse_people_csv(text: str) -> list[PersonRow]:
 
 
 @transaction.atomic
-def import_people(
-    *, rows: Iterable[PersonRow] | None = None, file=None, actor=None, job: str = ""
-) -> ImportResult:
+def import_people(*, rows: Iterable[PersonRow] | None = None, file=None, actor=None, job: str = "") -> ImportResult:
     """Create or update people from validated rows or from a CSV file (bytes or a binary file object).
 
     Raises PeopleImportError, having written nothing, when any row is invalid.
@@ -258,7 +254,5 @@ def import_people(
             after={**fields, "left_on": str(row.left_on or "")},
         )
         result.updated += 1
-    logger.info(
-        "people imported created=%s updated=%s unchanged=%s", result.created, result.updated, result.unchanged
-    )
+    logger.info("people imported created=%s updated=%s unchanged=%s", result.created, result.updated, result.unchanged)
     return result

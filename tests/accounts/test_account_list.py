@@ -141,8 +141,7 @@ def test_list_search(staff_client, integration, term, expected):
 
 def _make_accounts(integration, count: int) -> None:
     people = [
-        make_person(f"person{index}@{integration.aws_account_id}.example.com", status="left")
-        for index in range(3)
+        make_person(f"person{index}@{integration.aws_account_id}.example.com", status="left") for index in range(3)
     ]
     accounts = SaaSAccount.objects.bulk_create(
         SaaSAccount(

@@ -50,8 +50,7 @@ def test_import_merge_and_unmerge(browser, live_server, tmp_path):
         expected_conditions.element_to_be_clickable(
             (
                 By.XPATH,
-                "//li[contains(@class, 'select2-results__option')"
-                " and contains(., 'taro.yamada@example.com')]",
+                "//li[contains(@class, 'select2-results__option') and contains(., 'taro.yamada@example.com')]",
             )
         ),
     )

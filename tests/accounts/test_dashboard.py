@@ -27,9 +27,7 @@ def populated():
     make_account(integration, "resting", person=on_leave, user_type="employee", last_activity=now)
     make_account(integration, "mystery", user_type="unknown", last_activity=now)
     make_account(integration, "gone", user_type="unknown", status="removed")
-    bot = make_account(
-        integration, "bot", user_type="system", last_activity=now - datetime.timedelta(days=50)
-    )
+    bot = make_account(integration, "bot", user_type="system", last_activity=now - datetime.timedelta(days=50))
     make_key(bot, "AKIADASH00000000001", days_unused=120)
 
 

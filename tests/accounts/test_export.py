@@ -61,9 +61,7 @@ def test_json_export_has_every_key(accounts):
     assert record["groups"] == ["開発"]
     assert record["attached_policies"] == []
     assert record["inline_policies"] is None
-    assert (
-        record["user_type_reason"] == "Linked to 山田 太郎 <taro@example.com>, who is recorded as employee."
-    )
+    assert record["user_type_reason"] == "Linked to 山田 太郎 <taro@example.com>, who is recorded as employee."
     key = record["access_keys"][0]
     assert set(key) == {"access_key_id", "status", "created", "last_used"}
     assert key["access_key_id"] == "AKIAEXPORT000000001"

@@ -1,26 +1,7 @@
-import os
-import sys
-from pathlib import Path
+import pytest
 
-# NOTE: the repository has no pytest configuration that sets pythonpath yet, so the repository root
-# is put on sys.path here to import fakeaws and integrations when pytest runs from .venv/bin/pytest.
-REPOSITORY_ROOT = str(Path(__file__).resolve().parents[2])
-if REPOSITORY_ROOT not in sys.path:
-    sys.path.insert(0, REPOSITORY_ROOT)
-
-# Keeps botocore from asking the EC2 instance metadata service for credentials.
-os.environ["AWS_EC2_METADATA_DISABLED"] = "true"
-
-import pytest  # noqa: E402
-from fakeaws_support import CUSTOMER_ACCOUNT_ID, EXTERNAL_ID, NO_RETRIES, role_session  # noqa: E402
-
-from integrations.connectors.aws.policies import BASELINE_ACTIONS, EXTENDED_ACTIONS  # noqa: E402
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    # Loads the fake_aws_server and fake_aws fixtures here, because pytest accepts pytest_plugins only
-    # in the root conftest.py.
-    config.pluginmanager.import_plugin("fakeaws.pytest_plugin")
+from integrations.connectors.aws.policies import BASELINE_ACTIONS, EXTENDED_ACTIONS
+from tests.fakeaws.fakeaws_support import CUSTOMER_ACCOUNT_ID, EXTERNAL_ID, NO_RETRIES, role_session
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from fakeaws_support import CUSTOMER_ACCOUNT_ID, EXTERNAL_ID, NO_RETRIES
+from tests.fakeaws.fakeaws_support import CUSTOMER_ACCOUNT_ID, EXTERNAL_ID, NO_RETRIES
 
 
 def assume(fake, role_arn, external_id):

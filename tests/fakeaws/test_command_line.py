@@ -5,7 +5,7 @@ import sys
 from pathlib import Path
 
 import boto3
-from fakeaws_support import NO_RETRIES
+from tests.fakeaws.fakeaws_support import NO_RETRIES
 
 from fakeaws import RemoteFakeAWS
 

@@ -2,7 +2,7 @@ import datetime as dt
 
 import pytest
 from botocore.exceptions import ClientError
-from fakeaws_support import CUSTOMER_ACCOUNT_ID, error_of
+from tests.fakeaws.fakeaws_support import CUSTOMER_ACCOUNT_ID, error_of
 
 from fakeaws import RemoteFakeAWS
 from fakeaws.control import ControlError

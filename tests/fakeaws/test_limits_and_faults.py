@@ -4,7 +4,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError, ReadTimeoutError
 from botocore.parsers import ResponseParserError
-from fakeaws_support import error_of, role_session
+from tests.fakeaws.fakeaws_support import error_of, role_session
 
 
 def test_latency_added_per_call(fake_aws, baseline_iam):

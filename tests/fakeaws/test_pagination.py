@@ -2,7 +2,7 @@ import json
 
 import pytest
 from botocore.exceptions import ClientError
-from fakeaws_support import error_of
+from tests.fakeaws.fakeaws_support import error_of
 
 TRUST = json.dumps(
     {

@@ -1,7 +1,7 @@
 import time
 
 import pytest
-from fakeaws_support import NO_RETRIES
+from tests.fakeaws.fakeaws_support import NO_RETRIES
 
 from fakeaws.evaluation import parse_document
 from integrations.connectors.aws import policies

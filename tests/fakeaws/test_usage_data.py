@@ -4,7 +4,7 @@ import io
 
 import pytest
 from botocore.exceptions import ClientError
-from fakeaws_support import CUSTOMER_ACCOUNT_ID, error_of
+from tests.fakeaws.fakeaws_support import CUSTOMER_ACCOUNT_ID, error_of
 
 KEY_USED = dt.datetime(2026, 6, 1, 9, 30, tzinfo=dt.UTC)
 PASSWORD_USED = dt.datetime(2026, 7, 2, 8, 0, tzinfo=dt.UTC)

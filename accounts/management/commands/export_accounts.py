@@ -9,9 +9,7 @@ class Command(BaseCommand):
     help = "Export accounts, with their person and access keys, as CSV or JSON to standard output or a file."
 
     def add_arguments(self, parser):
-        parser.add_argument(
-            "--integration", type=int, help="Export only the accounts of this integration ID."
-        )
+        parser.add_argument("--integration", type=int, help="Export only the accounts of this integration ID.")
         parser.add_argument(
             "--format",
             dest="output_format",
@@ -26,8 +24,7 @@ class Command(BaseCommand):
         if integration is not None:
             if not Integration.objects.filter(pk=integration).exists():
                 raise CommandError(
-                    f"Integration {integration} not found. "
-                    "Find the integration's ID in the admin under Integrations."
+                    f"Integration {integration} not found. Find the integration's ID in the admin under Integrations."
                 )
             accounts = accounts.filter(integration_id=integration)
         records = export.iter_records(accounts)

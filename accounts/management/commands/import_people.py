@@ -28,6 +28,5 @@ class Command(BaseCommand):
                 f"Imported nothing: {len(error.errors)} invalid row(s) in {file}. Correct them and run again."
             ) from error
         self.stdout.write(
-            f"Imported {file}: {result.created} created, {result.updated} updated, "
-            f"{result.unchanged} unchanged."
+            f"Imported {file}: {result.created} created, {result.updated} updated, {result.unchanged} unchanged."
         )
