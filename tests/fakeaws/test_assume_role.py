@@ -1,6 +1,7 @@
 import boto3
 import pytest
 from botocore.exceptions import ClientError
+
 from tests.fakeaws.fakeaws_support import CUSTOMER_ACCOUNT_ID, EXTERNAL_ID, NO_RETRIES
 
 

@@ -5,9 +5,9 @@ import sys
 from pathlib import Path
 
 import boto3
-from tests.fakeaws.fakeaws_support import NO_RETRIES
 
 from fakeaws import RemoteFakeAWS
+from tests.fakeaws.fakeaws_support import NO_RETRIES
 
 REPOSITORY_ROOT = Path(__file__).resolve().parents[2]
 

@@ -2,10 +2,10 @@ import datetime as dt
 
 import pytest
 from botocore.exceptions import ClientError
-from tests.fakeaws.fakeaws_support import CUSTOMER_ACCOUNT_ID, error_of
 
 from fakeaws import RemoteFakeAWS
 from fakeaws.control import ControlError
+from tests.fakeaws.fakeaws_support import CUSTOMER_ACCOUNT_ID, error_of
 
 
 @pytest.fixture

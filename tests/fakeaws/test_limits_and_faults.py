@@ -4,6 +4,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError, ReadTimeoutError
 from botocore.parsers import ResponseParserError
+
 from tests.fakeaws.fakeaws_support import error_of, role_session
 
 

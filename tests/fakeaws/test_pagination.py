@@ -2,6 +2,7 @@ import json
 
 import pytest
 from botocore.exceptions import ClientError
+
 from tests.fakeaws.fakeaws_support import error_of
 
 TRUST = json.dumps(

@@ -1,5 +1,6 @@
 import pytest
 from botocore.exceptions import ClientError
+
 from tests.fakeaws.fakeaws_support import CUSTOMER_ACCOUNT_ID, EXTERNAL_ID, NO_RETRIES, error_of, role_session
 
 CONTACT = {

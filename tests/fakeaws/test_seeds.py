@@ -1,10 +1,10 @@
 import time
 
 import pytest
-from tests.fakeaws.fakeaws_support import NO_RETRIES
 
 from fakeaws.evaluation import parse_document
 from integrations.connectors.aws import policies
+from tests.fakeaws.fakeaws_support import NO_RETRIES
 
 
 def users_of(fake, account_id: str) -> list[dict]:

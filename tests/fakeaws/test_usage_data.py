@@ -4,6 +4,7 @@ import io
 
 import pytest
 from botocore.exceptions import ClientError
+
 from tests.fakeaws.fakeaws_support import CUSTOMER_ACCOUNT_ID, error_of
 
 KEY_USED = dt.datetime(2026, 6, 1, 9, 30, tzinfo=dt.UTC)
