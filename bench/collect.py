@@ -51,9 +51,7 @@ def start_fake(*, users: int, latency_ms: float, rate: float) -> tuple[subproces
         "--rate",
         str(rate),
     ]
-    process = subprocess.Popen(
-        command, cwd=PROJECT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
-    )
+    process = subprocess.Popen(command, cwd=PROJECT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     fake = {"endpoint_url": f"http://127.0.0.1:{port}", "roles": {}}
     deadline = time.monotonic() + SEED_TIMEOUT_SECONDS
     for line in process.stdout:
@@ -164,9 +162,9 @@ def child_sequential(sample: int) -> dict:
     fake = json.loads(os.environ["BENCH_FAKE"])
     role = fake["roles"]["baseline"]
     sts = boto3.client("sts")
-    credentials = sts.assume_role(
-        RoleArn=role["role_arn"], RoleSessionName="bench", ExternalId=role["external_id"]
-    )["Credentials"]
+    credentials = sts.assume_role(RoleArn=role["role_arn"], RoleSessionName="bench", ExternalId=role["external_id"])[
+        "Credentials"
+    ]
     iam = boto3.client(
         "iam",
         aws_access_key_id=credentials["AccessKeyId"],
@@ -254,27 +252,15 @@ def machine() -> str:
             if line.startswith("model name"):
                 model = line.split(":", 1)[1].strip()
                 break
-    return (
-        f"{platform.system()} {platform.release()}, {cpus} CPUs ({model}), Python {platform.python_version()}"
-    )
+    return f"{platform.system()} {platform.release()}, {cpus} CPUs ({model}), Python {platform.python_version()}"
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument(
-        "--users", type=int, action="append", help="users in the seed (repeatable; default 2000)"
-    )
-    parser.add_argument(
-        "--latency-ms", type=float, default=100, help="latency the fake adds to each call (ms)"
-    )
-    parser.add_argument(
-        "--rate", type=float, default=100, help="requests per second per account before throttling"
-    )
-    parser.add_argument(
-        "--concurrency", type=int, help="AWS_MAX_CONCURRENCY for the sync (default: the setting)"
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--users", type=int, action="append", help="users in the seed (repeatable; default 2000)")
+    parser.add_argument("--latency-ms", type=float, default=100, help="latency the fake adds to each call (ms)")
+    parser.add_argument("--rate", type=float, default=100, help="requests per second per account before throttling")
+    parser.add_argument("--concurrency", type=int, help="AWS_MAX_CONCURRENCY for the sync (default: the setting)")
     parser.add_argument(
         "--sequential-sample",
         type=int,
@@ -296,9 +282,7 @@ def main() -> None:
         started = time.monotonic()
         process, fake = start_fake(users=users, latency_ms=options.latency_ms, rate=options.rate)
         print(f"\nN = {users} users (fake seeded in {time.monotonic() - started:.0f} s)")
-        print(
-            "| run | status | AWS calls | throttled | wall s | bound s | efficiency | peak MB | DB queries |"
-        )
+        print("| run | status | AWS calls | throttled | wall s | bound s | efficiency | peak MB | DB queries |")
         print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
         walls = {}
         try:

@@ -29,9 +29,7 @@ def sync_all_enabled() -> int:
     """
     fail_stale_sync_runs()
     queued = 0
-    integration_ids = Integration.objects.exclude(status=Integration.Status.DISABLED).values_list(
-        "pk", flat=True
-    )
+    integration_ids = Integration.objects.exclude(status=Integration.Status.DISABLED).values_list("pk", flat=True)
     for integration_id in integration_ids:
         # TODO: call integrations.services.sync_queue.queue_sync once it is in this branch, so that
         # every trigger queues runs the same way.
@@ -40,9 +38,7 @@ def sync_all_enabled() -> int:
                 run = SyncRun.objects.create(integration_id=integration_id, trigger=SyncRun.Trigger.SCHEDULE)
                 transaction.on_commit(lambda pk=run.pk: async_task("integrations.tasks.run_sync", pk))
         except IntegrityError:
-            logger.info(
-                "Scheduled sync skipped integration=%s: a run is already queued or running", integration_id
-            )
+            logger.info("Scheduled sync skipped integration=%s: a run is already queued or running", integration_id)
             continue
         queued += 1
     logger.info("Scheduled syncs queued=%s", queued)

@@ -158,9 +158,7 @@ def _previous_state(integration: Integration) -> aws_collect.PreviousState:
     for provider_id, devices in users.values_list("provider_id", "mfa_devices"):
         if devices:
             previous.mfa_devices[provider_id] = devices
-    keys = AccessKey.objects.filter(account__in=users).values_list(
-        "account__provider_id", "access_key_id", "created"
-    )
+    keys = AccessKey.objects.filter(account__in=users).values_list("account__provider_id", "access_key_id", "created")
     for provider_id, access_key_id, created in keys:
         previous.access_keys.setdefault(provider_id, []).append(
             aws_collect.CollectedAccessKey(access_key_id=access_key_id, status="", created=created)
@@ -220,8 +218,7 @@ def store_collection(*, sync_run_id: int, result: aws_collect.CollectionResult) 
         run.aws_calls = result.calls
         run.throttled_retries = result.throttled_retries
         run.warnings = [
-            {"code": warning.code, "action": warning.action, "message": warning.message}
-            for warning in result.warnings
+            {"code": warning.code, "action": warning.action, "message": warning.message} for warning in result.warnings
         ]
         run.save()
 
@@ -281,8 +278,8 @@ def _write_accounts(*, integration: Integration, result: aws_collect.CollectionR
         stored_keys.setdefault(key.account_id, {})[key.access_key_id] = key
 
     emails = {collected.provider_id: account_email(collected) for collected in result.accounts}
-    wanted = {email for email, _source, _warning in emails.values() if email}
-    people = {person.email: person for person in Person.objects.filter(email__in=wanted)}
+    addresses = {email for email, _source, _warning in emails.values() if email}
+    people = {person.email: person for person in Person.objects.filter(email__in=addresses)}
 
     counts = SyncCounts(seen=len(result.accounts))
     to_create: list[SaaSAccount] = []
@@ -303,24 +300,22 @@ def _write_accounts(*, integration: Integration, result: aws_collect.CollectionR
             unchanged_ids.append(account.pk)
 
     SaaSAccount.objects.bulk_create(to_create)
-    SaaSAccount.objects.bulk_update(
-        to_update, [*SYNCED_FIELDS, "last_seen"], batch_size=BULK_UPDATE_BATCH_SIZE
-    )
+    SaaSAccount.objects.bulk_update(to_update, [*SYNCED_FIELDS, "last_seen"], batch_size=BULK_UPDATE_BATCH_SIZE)
     SaaSAccount.objects.filter(pk__in=unchanged_ids).update(last_seen=now)
     counts.created = len(to_create)
     counts.updated = len(to_update)
 
     seen = {collected.provider_id for collected in result.accounts}
-    gone = [
+    removed = [
         account
         for provider_id, account in existing.items()
         if provider_id not in seen and account.status == SaaSAccount.Status.ACTIVE
     ]
-    SaaSAccount.objects.filter(pk__in=[account.pk for account in gone]).update(
+    SaaSAccount.objects.filter(pk__in=[account.pk for account in removed]).update(
         status=SaaSAccount.Status.REMOVED, removed_at=now
     )
-    counts.removed = len(gone)
-    counts.removed_ids = [account.provider_id for account in gone]
+    counts.removed = len(removed)
+    counts.removed_ids = [account.provider_id for account in removed]
 
     accounts = {account.provider_id: account for account in [*to_create, *to_update]}
     accounts.update({pid: existing[pid] for pid in seen if pid in existing and pid not in accounts})
@@ -344,9 +339,9 @@ def account_email(collected: aws_collect.CollectedAccount) -> tuple[str, str, st
         try:
             validate_email(candidate)
         except ValidationError:
-            warning = gettext(
-                "The email tag value %(value)s is not a valid email address, so it is not used."
-            ) % {"value": value[:150]}
+            warning = gettext("The email tag value %(value)s is not a valid email address, so it is not used.") % {
+                "value": value[:150]
+            }
             break
         return candidate, SaaSAccount.EmailSource.TAG, ""
     name = collected.name.strip().lower()
@@ -441,9 +436,7 @@ def _write_access_keys(*, result, accounts: dict[str, SaaSAccount], stored_keys)
                 "last_used_region": collected_key.last_used_region,
             }
             if key is None:
-                to_create.append(
-                    AccessKey(account=account, access_key_id=collected_key.access_key_id, **values)
-                )
+                to_create.append(AccessKey(account=account, access_key_id=collected_key.access_key_id, **values))
             elif any(getattr(key, name) != value for name, value in values.items()):
                 for name, value in values.items():
                     setattr(key, name, value)
@@ -462,9 +455,7 @@ def fail_stale_runs() -> int:
     cutoff = timezone.now() - timedelta(seconds=settings.JOB_TIMEOUT_SECONDS)
     failed = 0
     stale_ids = list(
-        SyncRun.objects.filter(status=SyncRun.Status.RUNNING, started_at__lt=cutoff).values_list(
-            "pk", flat=True
-        )
+        SyncRun.objects.filter(status=SyncRun.Status.RUNNING, started_at__lt=cutoff).values_list("pk", flat=True)
     )
     for run_id in stale_ids:
         with transaction.atomic():
@@ -486,7 +477,5 @@ def fail_stale_runs() -> int:
                 after={"error_code": run.error_code, "error": run.error_message},
             )
             failed += 1
-        logger.warning(
-            "Sync marked failed run=%s: running longer than %ss", run_id, settings.JOB_TIMEOUT_SECONDS
-        )
+        logger.warning("Sync marked failed run=%s: running longer than %ss", run_id, settings.JOB_TIMEOUT_SECONDS)
     return failed

@@ -10,9 +10,7 @@ from integrations.connectors.aws.client import CallCounter, assume_role_session
 pytestmark = pytest.mark.django_db
 
 
-def seeded_role(
-    fake_aws, n_users: int, *, policy: str = "extended", account_id: str = "444444444444"
-) -> dict:
+def seeded_role(fake_aws, n_users: int, *, policy: str = "extended", account_id: str = "444444444444") -> dict:
     description = fake_aws.seed_large(n_users, account_id=account_id)
     roles = description["accounts"][0]["roles"]
     return next(role for role in roles if role["policy"] == policy)
@@ -44,9 +42,7 @@ def test_strategies_give_same_accounts(fake_aws):
     assert bulk.strategy == "bulk"
     assert per_user.warnings == []
     assert bulk.warnings == []
-    assert [account.provider_id for account in bulk.accounts] == [
-        account.provider_id for account in per_user.accounts
-    ]
+    assert [account.provider_id for account in bulk.accounts] == [account.provider_id for account in per_user.accounts]
     for expected, actual in zip(per_user.accounts, bulk.accounts, strict=True):
         for field in dataclasses.fields(collect.CollectedAccount):
             assert getattr(actual, field.name) == getattr(expected, field.name), (expected.name, field.name)
@@ -108,18 +104,14 @@ def test_denied_subcall_leaves_field_unknown(fake_aws):
     assert alice.mfa_devices is None
     assert alice.unreadable["mfa_devices"] == "iam:ListMFADevices"
     assert alice.groups == []
-    assert [(warning.code, warning.action) for warning in result.warnings] == [
-        ("AccessDenied", "iam:ListMFADevices")
-    ]
+    assert [(warning.code, warning.action) for warning in result.warnings] == [("AccessDenied", "iam:ListMFADevices")]
 
 
 def test_progress_is_reported(fake_aws):
     role = seeded_role(fake_aws, 10, policy="baseline")
     reports = []
 
-    result = run_collection(
-        role, collect.PER_USER, on_progress=lambda done, total: reports.append((done, total))
-    )
+    result = run_collection(role, collect.PER_USER, on_progress=lambda done, total: reports.append((done, total)))
 
     total = len(result.accounts)
     assert reports[0] == (0, total)

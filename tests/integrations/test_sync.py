@@ -46,9 +46,7 @@ def connect(fake_aws, *, account_id=ACCOUNT_ID, fast=False, actions=None) -> Int
 def connect_seed(fake_aws, n_users: int, *, account_id: str, fast: bool) -> Integration:
     description = fake_aws.seed_large(n_users, account_id=account_id)
     role = next(
-        role
-        for role in description["accounts"][0]["roles"]
-        if role["policy"] == ("extended" if fast else "baseline")
+        role for role in description["accounts"][0]["roles"] if role["policy"] == ("extended" if fast else "baseline")
     )
     return Integration.objects.create(
         name=f"Large {account_id}",
@@ -105,9 +103,7 @@ def test_sync_stores_users_and_roles(fake_aws):
     assert stored_key.last_used_region == "eu-west-1"
     role = account("RollcallAccess")
     assert role.kind == SaaSAccount.Kind.IAM_ROLE
-    assert role.trusted_principals == [
-        {"type": "AWS", "id": f"arn:aws:iam::{fake_aws.platform_account_id}:root"}
-    ]
+    assert role.trusted_principals == [{"type": "AWS", "id": f"arn:aws:iam::{fake_aws.platform_account_id}:root"}]
     assert role.inline_policies == ["RollcallAccess"]
     assert role.user_type_reason == "iam_role"
     assert (run.seen_count, run.created_count, run.updated_count, run.removed_count) == (2, 2, 0, 0)
@@ -181,9 +177,7 @@ def test_failed_sync_changes_nothing(fake_aws):
     iam.delete_user(UserName="alice")
     iam.create_user(UserName="carol")
     iam.tag_user(UserName="bob", Tags=[{"Key": "team", "Value": "data"}])
-    fake_aws.inject_fault(
-        "ListUserTags", nth=2, code="InvalidInput", status=400, message="Broken on purpose."
-    )
+    fake_aws.inject_fault("ListUserTags", nth=2, code="InvalidInput", status=400, message="Broken on purpose.")
 
     run = sync(integration)
 
@@ -340,9 +334,7 @@ def test_bulk_falls_back_to_per_user_when_denied(fake_aws):
 def stored_accounts(integration: Integration) -> list[dict]:
     accounts = []
     for row in SaaSAccount.objects.filter(integration=integration).order_by("provider_id"):
-        values = {
-            name: getattr(row, name) for name in ("provider_id", "name", "arn", "path", "created_in_service")
-        }
+        values = {name: getattr(row, name) for name in ("provider_id", "name", "arn", "path", "created_in_service")}
         for name in (
             "has_console_password",
             "password_last_used",
@@ -404,9 +396,7 @@ def test_run_that_is_not_queued_is_left_alone(fake_aws):
 def test_stale_running_run_is_failed(fake_aws, settings):
     integration = connect(fake_aws)
     started = timezone.now() - timedelta(seconds=settings.JOB_TIMEOUT_SECONDS + 60)
-    stale = SyncRun.objects.create(
-        integration=integration, trigger="manual", status="running", started_at=started
-    )
+    stale = SyncRun.objects.create(integration=integration, trigger="manual", status="running", started_at=started)
 
     assert tasks.fail_stale_runs() == 1
 
@@ -419,9 +409,7 @@ def test_stale_running_run_is_failed(fake_aws, settings):
 
 def test_recent_running_run_is_kept(fake_aws):
     integration = connect(fake_aws)
-    SyncRun.objects.create(
-        integration=integration, trigger="manual", status="running", started_at=timezone.now()
-    )
+    SyncRun.objects.create(integration=integration, trigger="manual", status="running", started_at=timezone.now())
 
     assert tasks.fail_stale_runs() == 0
 

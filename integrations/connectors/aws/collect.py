@@ -89,7 +89,7 @@ class CollectionWarning:
 
 @dataclass
 class PreviousState:
-    """What the previous sync stored, used by the bulk strategy to name keys and MFA devices."""
+    """Access key ids and MFA devices stored by the previous sync, for the bulk strategy."""
 
     access_keys: dict[str, list[CollectedAccessKey]] = field(default_factory=dict)  # by IAM user id
     mfa_devices: dict[str, list[dict]] = field(default_factory=dict)  # by IAM user id
@@ -236,15 +236,11 @@ class Collector:
         except (ClientError, BotoCoreError) as error:
             raise AwsError.from_exception(error, action=action) from error
 
-    def _paginate(
-        self, action: str, operation: str, result_key: str | list[str], **params
-    ) -> dict[str, list]:
+    def _paginate(self, action: str, operation: str, result_key: str | list[str], **params) -> dict[str, list]:
         keys = [result_key] if isinstance(result_key, str) else result_key
         items: dict[str, list] = {key: [] for key in keys}
         try:
-            pages = self.iam.get_paginator(operation).paginate(
-                **params, PaginationConfig={"PageSize": PAGE_SIZE}
-            )
+            pages = self.iam.get_paginator(operation).paginate(**params, PaginationConfig={"PageSize": PAGE_SIZE})
             for page in pages:
                 for key in keys:
                     items[key].extend(page.get(key, []))
@@ -264,9 +260,7 @@ class Collector:
             if self.denials.add(action, error.message):
                 logger.info("Collection skips %s: access denied", action)
                 if warn:
-                    self.warnings.append(
-                        CollectionWarning(code=error.code, action=action, message=error.message)
-                    )
+                    self.warnings.append(CollectionWarning(code=error.code, action=action, message=error.message))
             return None
 
     def _run_pool(self, tasks: list[Callable[[], None]], on_progress: ProgressCallback | None) -> None:
@@ -307,9 +301,7 @@ class Collector:
 
         return self._optional(action, fetch)
 
-    def result(
-        self, strategy: str, accounts: list[CollectedAccount], contact: dict | None
-    ) -> CollectionResult:
+    def result(self, strategy: str, accounts: list[CollectedAccount], contact: dict | None) -> CollectionResult:
         accounts.sort(key=lambda account: (account.kind, account.provider_id))
         return CollectionResult(
             strategy=strategy,
@@ -389,9 +381,7 @@ class Collector:
         else:
             account.unreadable["mfa_enabled"] = "iam:ListMFADevices"
 
-        groups = self._list(
-            account, "groups", "iam:ListGroupsForUser", "list_groups_for_user", "Groups", UserName=name
-        )
+        groups = self._list(account, "groups", "iam:ListGroupsForUser", "list_groups_for_user", "Groups", UserName=name)
         if groups is not None:
             account.groups = sorted(group["GroupName"] for group in groups)
 
@@ -457,9 +447,7 @@ class Collector:
         action = "iam:GetAccessKeyLastUsed"
         response = self._optional(
             action,
-            lambda: self._call(
-                action, self.iam.get_access_key_last_used, AccessKeyId=collected.access_key_id
-            ),
+            lambda: self._call(action, self.iam.get_access_key_last_used, AccessKeyId=collected.access_key_id),
         )
         if response is None:
             account.unreadable["access_key_last_used"] = action
@@ -519,9 +507,7 @@ class Collector:
         for user in details["UserDetailList"]:
             account = _user_account(user)
             account.groups = sorted(user.get("GroupList", []))
-            account.attached_policies = sorted(
-                p["PolicyName"] for p in user.get("AttachedManagedPolicies", [])
-            )
+            account.attached_policies = sorted(p["PolicyName"] for p in user.get("AttachedManagedPolicies", []))
             account.inline_policies = _policy_names(user.get("UserPolicyList", []))
             account.tags = _tags(user.get("Tags", []))
             row = report.get(account.arn)
@@ -533,9 +519,7 @@ class Collector:
             accounts.append(account)
         for role in details["RoleDetailList"]:
             account = _role_account(role)
-            account.attached_policies = sorted(
-                p["PolicyName"] for p in role.get("AttachedManagedPolicies", [])
-            )
+            account.attached_policies = sorted(p["PolicyName"] for p in role.get("AttachedManagedPolicies", []))
             account.inline_policies = _policy_names(role.get("RolePolicyList", []))
             accounts.append(account)
 
@@ -550,9 +534,7 @@ class Collector:
     def credential_report(self) -> dict[str, dict[str, str]]:
         """Generate and download the credential report; return its rows by user ARN."""
         for _attempt in range(CREDENTIAL_REPORT_MAX_POLLS):
-            state = self._call("iam:GenerateCredentialReport", self.iam.generate_credential_report).get(
-                "State"
-            )
+            state = self._call("iam:GenerateCredentialReport", self.iam.generate_credential_report).get("State")
             if state == "COMPLETE":
                 break
             time.sleep(CREDENTIAL_REPORT_POLL_SECONDS)
@@ -583,8 +565,8 @@ class Collector:
         if not mfa_active:
             account.mfa_devices = []
         elif known_devices:
-            # NOTE: a device replaced by another since the previous sync keeps the old serial until
-            # the per-user strategy runs; the report only says that some device is active.
+            # NOTE: a device replaced since the previous sync keeps the old serial until the per-user
+            # strategy runs, because the report only shows whether some device is active.
             account.mfa_devices = known_devices
         else:
             follow_ups.append(lambda: self._fill_mfa_devices(account))
@@ -604,9 +586,7 @@ class Collector:
                     last_used_region=_report_text(row[f"access_key_{number}_last_used_region"]),
                 )
             )
-        known_ids = {
-            key.created: key.access_key_id for key in previous.access_keys.get(account.provider_id, [])
-        }
+        known_ids = {key.created: key.access_key_id for key in previous.access_keys.get(account.provider_id, [])}
         for slot in slots:
             slot.access_key_id = known_ids.get(slot.created, "")
         account.access_keys = slots
@@ -647,8 +627,8 @@ class Collector:
     def _fill_user_from_calls(self, account: CollectedAccount) -> None:
         """Read a user that is newer than the credential report with per-user calls.
 
-        NOTE: such a user was created after the report, so the sync takes it as never having
-        signed in to the console; the next report gives the real date.
+        NOTE: such a user was created after the report. The sync takes it as never having signed
+        in to the console until the next report gives the real date.
         """
         self._fill_user(account, None)
 
@@ -673,11 +653,9 @@ def collect(
         except AwsError as error:
             if not (error.is_access_denied and error.action in FAST_COLLECTION_ACTIONS):
                 raise
-            # The role lost a fast-collection action since the connection check: collect anyway.
+            # The role lost a fast-collection action after the connection check, so collect per user.
             logger.warning("Bulk collection denied %s; collecting per user", error.action)
-            collector.warnings.append(
-                CollectionWarning(code=error.code, action=error.action, message=error.message)
-            )
+            collector.warnings.append(CollectionWarning(code=error.code, action=error.action, message=error.message))
             return collector.collect_per_user(on_progress=on_progress)
     if strategy == PER_USER:
         return collector.collect_per_user(on_progress=on_progress)
