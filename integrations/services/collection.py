@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import AccessKey, Person, SaaSAccount
 from accounts.user_types import AccountEvidence, decide_user_type
+from audit.models import AuditEvent
 from audit.services import record_event
 from integrations.connectors.aws import collect as aws_collect
 from integrations.connectors.aws.client import AwsError, CallCounter, assume_role_session
@@ -206,7 +207,7 @@ def store_collection(*, sync_run_id: int, result: aws_collect.CollectionResult) 
             logger.warning("Sync result dropped run=%s: the run is %s", run.pk, run.status)
             return run
         integration = run.integration
-        counts = _write_accounts(integration=integration, result=result, now=now)
+        counts = _write_accounts(integration=integration, result=result, now=now, job=f"sync_run:{run.pk}")
 
         run.status = SyncRun.Status.PARTIAL if result.warnings else SyncRun.Status.SUCCEEDED
         run.strategy = result.strategy
@@ -268,7 +269,7 @@ def store_collection(*, sync_run_id: int, result: aws_collect.CollectionResult) 
     return run
 
 
-def _write_accounts(*, integration: Integration, result: aws_collect.CollectionResult, now) -> SyncCounts:
+def _write_accounts(*, integration: Integration, result: aws_collect.CollectionResult, now, job: str) -> SyncCounts:
     existing = {
         account.provider_id: account
         for account in SaaSAccount.objects.filter(integration=integration).select_related("person")
@@ -285,17 +286,21 @@ def _write_accounts(*, integration: Integration, result: aws_collect.CollectionR
     to_create: list[SaaSAccount] = []
     to_update: list[SaaSAccount] = []
     unchanged_ids: list[int] = []
+    decision_changes: list[tuple[SaaSAccount, dict]] = []
     for collected in result.accounts:
         account = existing.get(collected.provider_id)
         is_new = account is None
         if is_new:
             account = SaaSAccount(integration=integration, provider_id=collected.provider_id, status="")
         before = _snapshot(account)
+        decided_before = _decisions(account)
         _apply(account, collected, emails[collected.provider_id], people, now)
         if is_new:
             to_create.append(account)
         elif _snapshot(account) != before:
             to_update.append(account)
+            if _decisions(account) != decided_before:
+                decision_changes.append((account, decided_before))
         else:
             unchanged_ids.append(account.pk)
 
@@ -311,16 +316,55 @@ def _write_accounts(*, integration: Integration, result: aws_collect.CollectionR
         for provider_id, account in existing.items()
         if provider_id not in seen and account.status == SaaSAccount.Status.ACTIVE
     ]
+    removal_states = [_decisions(account) for account in removed]
     SaaSAccount.objects.filter(pk__in=[account.pk for account in removed]).update(
         status=SaaSAccount.Status.REMOVED, removed_at=now
     )
     counts.removed = len(removed)
     counts.removed_ids = [account.provider_id for account in removed]
 
+    _record_account_events(
+        job=job, created=to_create, changed=decision_changes, removed=removed, before_removal=removal_states
+    )
+
     accounts = {account.provider_id: account for account in [*to_create, *to_update]}
     accounts.update({pid: existing[pid] for pid in seen if pid in existing and pid not in accounts})
     _write_access_keys(result=result, accounts=accounts, stored_keys=stored_keys)
     return counts
+
+
+def _decisions(account: SaaSAccount) -> dict:
+    """Return the fields whose change an audit event records: status, person, email and user type."""
+    return {
+        "status": account.status,
+        "person": account.person_id,
+        "email": account.email,
+        "user_type": account.user_type,
+    }
+
+
+def _record_account_events(*, job: str, created, changed, removed, before_removal) -> None:
+    """Write one audit event per created, removed or re-decided account, in one query."""
+    events = []
+
+    def event(action: str, account: SaaSAccount, before: dict | None, after: dict) -> AuditEvent:
+        return AuditEvent(
+            job=job,
+            action=action,
+            object_type=account._meta.label_lower,
+            object_id=str(account.pk),
+            object_repr=str(account)[:300],
+            before=before,
+            after=after,
+        )
+
+    for account in created:
+        events.append(event("account.created", account, None, {**_decisions(account), "kind": account.kind}))
+    for account, before in changed:
+        events.append(event("account.updated", account, before, _decisions(account)))
+    for account, before in zip(removed, before_removal, strict=True):
+        events.append(event("account.removed", account, before, {**before, "status": SaaSAccount.Status.REMOVED}))
+    AuditEvent.objects.bulk_create(events)
 
 
 def _snapshot(account: SaaSAccount) -> tuple:

@@ -148,6 +148,11 @@ def test_recreated_user_is_a_new_account(fake_aws):
     assert (run.created_count, run.removed_count) == (1, 1)
     event = AuditEvent.objects.get(action="sync_run.finished", object_id=str(run.pk))
     assert event.after["removed_accounts"] == [old_id]
+    removal = AuditEvent.objects.get(action="account.removed")
+    assert removal.object_id == str(old.pk)
+    assert removal.job == f"sync_run:{run.pk}"
+    assert (removal.before["status"], removal.after["status"]) == ("active", "removed")
+    assert AuditEvent.objects.filter(action="account.created", object_id=str(new.pk)).exists()
 
 
 def test_offboarding_status_is_kept(fake_aws):
@@ -258,6 +263,8 @@ def test_email_links_person(fake_aws):
 
     alice = account("alice")
     assert alice.person == alice_person
+    created = AuditEvent.objects.get(action="account.created", object_id=str(alice.pk))
+    assert created.after["person"] == alice_person.pk
     assert alice.user_type == SaaSAccount.UserType.EMPLOYEE
     assert alice.user_type_reason == "person"
     assert alice.user_type_reason_params == {"person": "Alice", "kind": "employee"}
