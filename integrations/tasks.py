@@ -13,8 +13,9 @@ logger = logging.getLogger(__name__)
 
 
 def run_sync(sync_run_id: int) -> str:
-    """Run one queued sync run and return its final status."""
-    return run_sync_run(sync_run_id=sync_run_id).status
+    """Run one queued sync run and return its final status, or "" when the run no longer exists."""
+    run = run_sync_run(sync_run_id=sync_run_id)
+    return run.status if run else ""
 
 
 def fail_stale_runs() -> int:

@@ -85,11 +85,14 @@ class SyncCounts:
     removed_ids: list[str] = field(default_factory=list)
 
 
-def run_sync_run(*, sync_run_id: int) -> SyncRun:
-    """Run a queued sync run to the end and return it; a run that is not queued is left alone."""
+def run_sync_run(*, sync_run_id: int) -> SyncRun | None:
+    """Run a queued sync run to the end and return it; a run that is not queued is left alone.
+
+    Returns None when the run no longer exists (its integration was deleted).
+    """
     run = _start(sync_run_id)
     if run is None:
-        return SyncRun.objects.get(pk=sync_run_id)
+        return SyncRun.objects.filter(pk=sync_run_id).first()
     integration = run.integration
     logger.info("Sync started integration=%s run=%s strategy=%s", integration.pk, run.pk, run.strategy)
     counter = CallCounter()
@@ -125,7 +128,10 @@ def run_sync_run(*, sync_run_id: int) -> SyncRun:
 
 def _start(sync_run_id: int) -> SyncRun | None:
     with transaction.atomic():
-        run = SyncRun.objects.select_for_update().select_related("integration").get(pk=sync_run_id)
+        run = SyncRun.objects.select_for_update().select_related("integration").filter(pk=sync_run_id).first()
+        if run is None:
+            logger.warning("Sync skipped run=%s: the run does not exist", sync_run_id)
+            return None
         if run.status != SyncRun.Status.QUEUED:
             logger.info("Sync skipped run=%s: it is %s, not queued", run.pk, run.status)
             return None
@@ -495,6 +501,9 @@ def fail_stale_runs() -> int:
     """Mark failed every run left running longer than the job timeout; return how many.
 
     A worker that died leaves its run `running`, which blocks new runs of the integration.
+
+    NOTE: a run stays `queued` if its job is lost from the broker (for example a flushed Redis),
+    and blocks new runs until someone fails it; only `running` runs are checked here.
     """
     cutoff = timezone.now() - timedelta(seconds=settings.JOB_TIMEOUT_SECONDS)
     failed = 0

@@ -400,6 +400,10 @@ def test_run_that_is_not_queued_is_left_alone(fake_aws):
     assert result.aws_calls == 0
 
 
+def test_missing_run_is_skipped():
+    assert tasks.run_sync(987654) == ""
+
+
 def test_stale_running_run_is_failed(fake_aws, settings):
     integration = connect(fake_aws)
     started = timezone.now() - timedelta(seconds=settings.JOB_TIMEOUT_SECONDS + 60)
