@@ -39,7 +39,7 @@ MESSAGES = {
         "so it is never offboarded here."
     ),
     "unreadable": _(
-        "Could not read %(field)s (%(code)s from %(action)s), so the plan may miss some of them and "
+        "Could not read the %(field)s (%(error_code)s from %(action)s), so the plan may miss some and "
         "the final delete may fail with DeleteConflict. Add %(action)s to the role to plan them."
     ),
     "not_found": _("The account no longer exists in AWS, so there is nothing to remove."),
@@ -82,9 +82,27 @@ def granted_actions(*, missing_actions: list[str], can_offboard_fully: bool) -> 
     return frozenset(granted - set(missing_actions))
 
 
+# Names of the read fields, as the warnings show them.
+FIELD_LABELS = {
+    "access_keys": _("access keys"),
+    "attached_policies": _("attached policies"),
+    "inline_policies": _("inline policies"),
+    "groups": _("groups"),
+    "mfa_devices": _("MFA devices"),
+    "tags": _("tags"),
+    "signing_certificates": _("signing certificates"),
+    "ssh_public_keys": _("SSH public keys"),
+    "service_specific_credentials": _("service-specific credentials"),
+    "instance_profiles": _("instance profiles"),
+}
+
+
 def render(entry: dict[str, Any]) -> str:
     """Render a stored blocker or warning in the active language."""
-    return str(MESSAGES[entry["code"]]) % entry
+    parameters = dict(entry)
+    if "field" in parameters:
+        parameters["field"] = FIELD_LABELS.get(parameters["field"], parameters["field"])
+    return str(MESSAGES[entry["code"]]) % parameters
 
 
 def plan_user(*, name: str, read: dict[str, Any], mode: str, granted: frozenset[str]) -> Plan:
@@ -199,4 +217,11 @@ def _warn_unreadable(plan: Plan, read: dict[str, Any], fields: tuple[str, ...]) 
     for field_name in fields:
         problem = read.get("unreadable", {}).get(field_name)
         if problem:
-            plan.warnings.append({"code": "unreadable", "field": field_name, **problem})
+            plan.warnings.append(
+                {
+                    "code": "unreadable",
+                    "field": field_name,
+                    "action": problem["action"],
+                    "error_code": problem["code"],
+                }
+            )

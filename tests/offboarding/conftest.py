@@ -1,6 +1,7 @@
 """Fixtures for offboarding and provisioning tests: a customer account in the fake AWS and its rows."""
 
 import itertools
+import json
 
 import pytest
 
@@ -114,7 +115,9 @@ def managed_policy_arn(iam, name: str) -> str:
         return f"arn:aws:iam::{CUSTOMER_ACCOUNT_ID}:policy/{name}"
 
 
-INLINE_POLICY = '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "*"}]}'
+INLINE_POLICY = json.dumps(
+    {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "*"}]}
+)
 SSH_PUBLIC_KEY = (
     "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQDHgf6LL8nCCdFdGTvGtZjjdxqCbJ+R9wQXYbtQ5Ut5jpSzXNkDN3aYrUWb9Zn1G"
     "kVDZdXRt3KeKoP4WDeOhRl3hDmdD0ABRyxhaJbhJDbSBv6D9JA+HeUmv9YtVvzj1sC/x4gY+f8y0Gk3mCkTiDmUDSzsX+f5wnBS"

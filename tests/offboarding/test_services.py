@@ -1,9 +1,11 @@
+import json
+
 import pytest
 
 from accounts.models import Offboarding, OffboardingStep, Person, SaaSAccount
 from accounts.offboarding import services
 from audit.models import AuditEvent
-from tests.offboarding.conftest import managed_policy_arn
+from tests.offboarding.conftest import INLINE_POLICY, managed_policy_arn
 
 
 def user_exists(iam, name: str) -> bool:
@@ -269,7 +271,7 @@ def test_role_deleted_with_extended_policy(make_integration, iam, django_capture
     integration = make_integration(extended=True)
     role = iam.create_role(RoleName="deploy", AssumeRolePolicyDocument=TRUST)["Role"]
     iam.attach_role_policy(RoleName="deploy", PolicyArn=managed_policy_arn(iam, "ReadOnly"))
-    iam.put_role_policy(RoleName="deploy", PolicyName="extra", PolicyDocument=INLINE)
+    iam.put_role_policy(RoleName="deploy", PolicyName="extra", PolicyDocument=INLINE_POLICY)
     iam.create_instance_profile(InstanceProfileName="deploy-profile")
     iam.add_role_to_instance_profile(InstanceProfileName="deploy-profile", RoleName="deploy")
     account = SaaSAccount.objects.create(
@@ -293,7 +295,7 @@ def test_role_deleted_with_extended_policy(make_integration, iam, django_capture
 def test_role_inline_policy_blocks_with_baseline(make_integration, iam):
     integration = make_integration()
     role = iam.create_role(RoleName="deploy", AssumeRolePolicyDocument=TRUST)["Role"]
-    iam.put_role_policy(RoleName="deploy", PolicyName="extra", PolicyDocument=INLINE)
+    iam.put_role_policy(RoleName="deploy", PolicyName="extra", PolicyDocument=INLINE_POLICY)
     account = SaaSAccount.objects.create(
         integration=integration, kind="iam_role", provider_id=role["RoleId"], name="deploy", arn=role["Arn"]
     )
@@ -359,5 +361,11 @@ def test_provision_existing_name_fails(make_integration, iam):
     assert person.provisionings.get().status == "failed"
 
 
-TRUST = '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]}'
-INLINE = '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "*"}]}'
+TRUST = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        ],
+    }
+)
