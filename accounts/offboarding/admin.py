@@ -73,13 +73,17 @@ class SaaSAccountOffboardingAdminMixin:
 
     offboarding_change_form_template = "admin/accounts/offboarding/account_change_form.html"
 
-    def get_actions(self, request):
-        actions = super().get_actions(request)
-        if request.user.has_perm(OFFBOARD_PERMISSION):
-            actions["offboard_accounts"] = self.get_action("offboard_accounts")
+    def get_actions(self, request, action_location=admin.ActionLocation.CHANGE_LIST):
+        actions = super().get_actions(request, action_location=action_location)
+        action = self.get_action("offboard_accounts", action_location)
+        if action is not None and request.user.has_perm(OFFBOARD_PERMISSION):
+            actions[action.name] = action
         return actions
 
-    @admin.action(description=_("Offboard…"))
+    @admin.action(
+        description=_("Offboard…"),
+        location=[admin.ActionLocation.CHANGE_LIST, admin.ActionLocation.CHANGE_FORM],
+    )
     def offboard_accounts(self, request, queryset):
         _require(request, OFFBOARD_PERMISSION)
         accounts = queryset.select_related("integration")
@@ -280,13 +284,17 @@ class PersonOffboardingAdminMixin:
 
     offboarding_change_form_template = "admin/accounts/offboarding/person_change_form.html"
 
-    def get_actions(self, request):
-        actions = super().get_actions(request)
-        if request.user.has_perm(OFFBOARD_PERMISSION):
-            actions["offboard_all_accounts"] = self.get_action("offboard_all_accounts")
+    def get_actions(self, request, action_location=admin.ActionLocation.CHANGE_LIST):
+        actions = super().get_actions(request, action_location=action_location)
+        action = self.get_action("offboard_all_accounts", action_location)
+        if action is not None and request.user.has_perm(OFFBOARD_PERMISSION):
+            actions[action.name] = action
         return actions
 
-    @admin.action(description=_("Offboard all accounts"))
+    @admin.action(
+        description=_("Offboard all accounts"),
+        location=[admin.ActionLocation.CHANGE_LIST, admin.ActionLocation.CHANGE_FORM],
+    )
     def offboard_all_accounts(self, request, queryset):
         _require(request, OFFBOARD_PERMISSION)
         accounts = SaaSAccount.objects.filter(
