@@ -21,9 +21,7 @@ class Person(models.Model):
     email = models.EmailField(_("email"), max_length=254)
     name = models.CharField(_("name"), max_length=200, blank=True)
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.EMPLOYEE)
-    status = models.CharField(
-        _("status"), max_length=20, choices=Status.choices, default=Status.ACTIVE, db_index=True
-    )
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.ACTIVE, db_index=True)
     left_on = models.DateField(_("left on"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
@@ -104,9 +102,7 @@ class SaaSAccount(models.Model):
     first_seen = models.DateTimeField(_("first seen"), auto_now_add=True)
     last_seen = models.DateTimeField(_("last seen"), null=True, blank=True)
     removed_at = models.DateTimeField(_("removed"), null=True, blank=True)
-    status = models.CharField(
-        _("status"), max_length=20, choices=Status.choices, default=Status.ACTIVE, db_index=True
-    )
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.ACTIVE, db_index=True)
 
     person = models.ForeignKey(
         Person,
@@ -144,9 +140,9 @@ class SaaSAccount(models.Model):
         verbose_name = _("account")
         verbose_name_plural = _("accounts")
         ordering = ["integration", "name", "id"]
-        constraints = [
-            models.UniqueConstraint(fields=["integration", "provider_id"], name="account_unique_iam_id")
-        ]
+        constraints = [models.UniqueConstraint(fields=["integration", "provider_id"], name="account_unique_iam_id")]
+        # The account list's order, so a page of it is read from the index instead of a full sort.
+        indexes = [models.Index(fields=["integration", "name", "id"], name="account_list_order")]
 
     def __str__(self) -> str:
         return self.name
@@ -187,6 +183,57 @@ class AccessKey(models.Model):
         return self.access_key_id
 
 
+class MergeRecord(models.Model):
+    """One merge of one account into a person, with the account's state before it, so it can be undone."""
+
+    account = models.ForeignKey(
+        SaaSAccount, verbose_name=_("account"), on_delete=models.CASCADE, related_name="merge_records"
+    )
+    person = models.ForeignKey(
+        Person, verbose_name=_("merged into"), on_delete=models.PROTECT, related_name="merge_records"
+    )
+    previous_person = models.ForeignKey(
+        Person,
+        verbose_name=_("previous person"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    previous_email = models.EmailField(_("previous email"), blank=True)
+    previous_email_source = models.CharField(_("previous email source"), max_length=20, blank=True)
+    previous_link_decision = models.CharField(_("previous link decision"), max_length=20, blank=True)
+    previous_user_type = models.CharField(_("previous user type"), max_length=20, blank=True)
+    previous_user_type_reason = models.CharField(_("previous user type reason"), max_length=50, blank=True)
+    previous_user_type_reason_params = models.JSONField(_("previous reason details"), default=dict, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("merged by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    merged_at = models.DateTimeField(_("merged"), auto_now_add=True)
+    undone_at = models.DateTimeField(_("unmerged"), null=True, blank=True)
+    undone_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("unmerged by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("merge")
+        verbose_name_plural = _("merge history")
+        ordering = ["-merged_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.account} → {self.person}"
+
+
 class Offboarding(models.Model):
     """A planned, confirmed removal of one account, run as a job of ordered steps."""
 
@@ -208,9 +255,7 @@ class Offboarding(models.Model):
         SaaSAccount, verbose_name=_("account"), on_delete=models.PROTECT, related_name="offboardings"
     )
     mode = models.CharField(_("mode"), max_length=20, choices=Mode.choices)
-    status = models.CharField(
-        _("status"), max_length=20, choices=Status.choices, default=Status.PLANNED, db_index=True
-    )
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.PLANNED, db_index=True)
     # What the plan was built from and what it found: {"blockers": [...], "warnings": [...]}. Each
     # blocker is {"code", "action", "count"}: a dependent resource and the IAM action that removes it.
     plan = models.JSONField(_("plan"), default=dict, blank=True)
@@ -299,9 +344,7 @@ class OffboardingStep(models.Model):
         verbose_name_plural = _("offboarding steps")
         ordering = ["offboarding", "position"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["offboarding", "position"], name="offboarding_step_unique_position"
-            )
+            models.UniqueConstraint(fields=["offboarding", "position"], name="offboarding_step_unique_position")
         ]
 
     def __str__(self) -> str:
@@ -315,9 +358,7 @@ class Provisioning(models.Model):
         SUCCEEDED = "succeeded", _("Succeeded")
         FAILED = "failed", _("Failed")
 
-    person = models.ForeignKey(
-        Person, verbose_name=_("person"), on_delete=models.PROTECT, related_name="provisionings"
-    )
+    person = models.ForeignKey(Person, verbose_name=_("person"), on_delete=models.PROTECT, related_name="provisionings")
     integration = models.ForeignKey(
         Integration, verbose_name=_("integration"), on_delete=models.PROTECT, related_name="provisionings"
     )

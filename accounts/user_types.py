@@ -25,19 +25,15 @@ REASONS = {
     "service_linked_role": _("Service-linked role, created and used by the AWS service %(service)s."),
     "system_path": _("The IAM path %(path)s is one used for machine users."),
     "system_name": _("The name starts with %(prefix)s, a prefix used for machine users."),
-    "keys_without_console": _(
-        "Has %(count)s access key(s) and has never signed in to the console, as programs do."
-    ),
-    "no_evidence": _(
-        "No email tag, no linked person and no sign of a program. Review it and merge it into a person."
-    ),
+    "keys_without_console": _("Has %(count)s access key(s) and has never signed in to the console, as programs do."),
+    "no_evidence": _("No email tag, no linked person and no sign of a program. Review it and merge it into a person."),
     "set_by_person": _("Set by %(user)s."),
 }
 
 
 @dataclass(frozen=True)
 class AccountEvidence:
-    """What is known about one account when its user type is decided."""
+    """The evidence about one account from which its user type is decided."""
 
     kind: str  # "iam_user" or "iam_role"
     name: str
@@ -61,9 +57,7 @@ def decide_user_type(evidence: AccountEvidence) -> UserTypeDecision:
     """Decide the user type from the evidence, strongest first: a linked person, then machine signs."""
     if evidence.person_kind:
         user_type = GUEST if evidence.person_kind == "guest" else EMPLOYEE
-        return UserTypeDecision(
-            user_type, "person", {"person": evidence.person_label, "kind": evidence.person_kind}
-        )
+        return UserTypeDecision(user_type, "person", {"person": evidence.person_label, "kind": evidence.person_kind})
     if evidence.kind == "iam_role":
         if evidence.service_linked:
             return UserTypeDecision(SYSTEM, "service_linked_role", {"service": evidence.service_principal})

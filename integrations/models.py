@@ -21,9 +21,7 @@ class Integration(models.Model):
     external_id = models.CharField(_("external ID"), max_length=1224, unique=True)
     aws_account_id = models.CharField(_("AWS account ID"), max_length=12, db_index=True)
     contact_information = models.JSONField(_("contact information"), default=dict, blank=True)
-    status = models.CharField(
-        _("status"), max_length=20, choices=Status.choices, default=Status.PENDING, db_index=True
-    )
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.PENDING, db_index=True)
     last_error_code = models.CharField(_("last error code"), max_length=100, blank=True)
     last_error_message = models.TextField(_("last error"), blank=True)
     last_error_fix = models.TextField(_("what to do"), blank=True)
@@ -73,9 +71,7 @@ class SyncRun(models.Model):
         Integration, verbose_name=_("integration"), on_delete=models.CASCADE, related_name="sync_runs"
     )
     trigger = models.CharField(_("trigger"), max_length=20, choices=Trigger.choices)
-    status = models.CharField(
-        _("status"), max_length=20, choices=Status.choices, default=Status.QUEUED, db_index=True
-    )
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.QUEUED, db_index=True)
     strategy = models.CharField(_("strategy"), max_length=20, choices=Strategy.choices, blank=True)
     queued_at = models.DateTimeField(_("queued"), auto_now_add=True)
     started_at = models.DateTimeField(_("started"), null=True, blank=True)

@@ -116,9 +116,7 @@ class SaaSAccountOffboardingAdminMixin:
             response,
             template=self.offboarding_change_form_template,
             context={
-                "offboardings": original.offboardings.select_related("requested_by").order_by("-planned_at")[
-                    :10
-                ],
+                "offboardings": original.offboardings.select_related("requested_by").order_by("-planned_at")[:10],
                 "can_offboard": request.user.has_perm(OFFBOARD_PERMISSION),
                 "offboard_protected": services.protected_reason(original),
             },
@@ -129,9 +127,7 @@ class SaaSAccountOffboardingAdminMixin:
         _require(request, OFFBOARD_PERMISSION)
         mode = request.POST.get("mode", Offboarding.Mode.DELETE)
         if mode not in Offboarding.Mode.values:
-            messages.error(
-                request, gettext("Invalid mode %(mode)s: choose delete or contain.") % {"mode": mode}
-            )
+            messages.error(request, gettext("Invalid mode %(mode)s: choose delete or contain.") % {"mode": mode})
             return HttpResponseRedirect(reverse("admin:accounts_saasaccount_changelist"))
         ids = [int(value) for value in request.POST.getlist("account") if value.isdigit()]
         accounts = SaaSAccount.objects.filter(pk__in=ids).select_related("integration")
@@ -179,9 +175,7 @@ class SaaSAccountOffboardingAdminMixin:
                         % {"count": len(started)},
                     )
                 ids_text = ",".join(str(o.pk) for o in offboardings)
-                return HttpResponseRedirect(
-                    f"{reverse('admin:accounts_offboarding_changelist')}?id__in={ids_text}"
-                )
+                return HttpResponseRedirect(f"{reverse('admin:accounts_offboarding_changelist')}?id__in={ids_text}")
 
         context = {
             **self.admin_site.each_context(request),
@@ -210,9 +204,7 @@ def precheck(offboardings: list[Offboarding], typed: dict[int, str]) -> dict[int
         elif offboarding.is_blocked:
             errors[offboarding.pk] = gettext("This plan has blockers. Fix them or plan containment.")
         elif offboarding.mode == Offboarding.Mode.DELETE and typed.get(offboarding.pk, "").strip() != name:
-            errors[offboarding.pk] = gettext("Type %(name)s exactly to confirm its deletion.") % {
-                "name": name
-            }
+            errors[offboarding.pk] = gettext("Type %(name)s exactly to confirm its deletion.") % {"name": name}
     return errors
 
 
@@ -297,9 +289,9 @@ class PersonOffboardingAdminMixin:
     )
     def offboard_all_accounts(self, request, queryset):
         _require(request, OFFBOARD_PERMISSION)
-        accounts = SaaSAccount.objects.filter(
-            person__in=queryset, status=SaaSAccount.Status.ACTIVE
-        ).select_related("integration")
+        accounts = SaaSAccount.objects.filter(person__in=queryset, status=SaaSAccount.Status.ACTIVE).select_related(
+            "integration"
+        )
         if not accounts:
             messages.warning(request, gettext("The selected people have no active accounts to offboard."))
             return None
@@ -352,14 +344,10 @@ class PersonOffboardingAdminMixin:
                 else:
                     messages.success(
                         request,
-                        gettext(
-                            "Created the IAM user %(name)s in %(integration)s and linked it to %(person)s."
-                        )
+                        gettext("Created the IAM user %(name)s in %(integration)s and linked it to %(person)s.")
                         % {"name": account.name, "integration": integration.name, "person": person.email},
                     )
-                    return HttpResponseRedirect(
-                        reverse("admin:accounts_saasaccount_change", args=[account.pk])
-                    )
+                    return HttpResponseRedirect(reverse("admin:accounts_saasaccount_change", args=[account.pk]))
             else:
                 confirming = True
         context = {

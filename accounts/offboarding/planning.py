@@ -21,22 +21,15 @@ MESSAGES = {
     "groups": _("The user is in %(count)s group(s). Removing it from them needs %(action)s."),
     "inline_policies": _("The account has %(count)s inline policy(ies). Deleting them needs %(action)s."),
     "mfa_devices": _("The user has %(count)s MFA device(s). Deactivating them needs %(action)s."),
-    "signing_certificates": _(
-        "The user has %(count)s signing certificate(s). Deleting them needs %(action)s."
-    ),
+    "signing_certificates": _("The user has %(count)s signing certificate(s). Deleting them needs %(action)s."),
     "ssh_public_keys": _("The user has %(count)s SSH public key(s). Deleting them needs %(action)s."),
     "service_specific_credentials": _(
         "The user has %(count)s service-specific credential(s). Deleting them needs %(action)s."
     ),
-    "instance_profiles": _(
-        "The role is in %(count)s instance profile(s). Removing it from them needs %(action)s."
-    ),
-    "integration_role": _(
-        "This is the role Rollcall uses for this integration, so it is never offboarded here."
-    ),
+    "instance_profiles": _("The role is in %(count)s instance profile(s). Removing it from them needs %(action)s."),
+    "integration_role": _("This is the role Rollcall uses for this integration, so it is never offboarded here."),
     "service_linked_role": _(
-        "This is a service-linked role, which only its AWS service may delete, "
-        "so it is never offboarded here."
+        "This is a service-linked role, which only its AWS service may delete, so it is never offboarded here."
     ),
     "unreadable": _(
         "Could not read the %(field)s (%(error_code)s from %(action)s), so the plan may miss some and "
@@ -208,9 +201,7 @@ def _block_missing_actions(plan: Plan, read: dict[str, Any], granted: frozenset[
                 {"code": field_name, "count": len(read.get(field_name) or []), "action": f"iam:{action}"}
             )
         else:
-            plan.blockers.append(
-                {"code": "missing_action", "count": count, "step": action, "action": f"iam:{action}"}
-            )
+            plan.blockers.append({"code": "missing_action", "count": count, "step": action, "action": f"iam:{action}"})
 
 
 def _warn_unreadable(plan: Plan, read: dict[str, Any], fields: tuple[str, ...]) -> None:

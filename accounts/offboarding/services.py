@@ -63,15 +63,11 @@ def _build_plan(*, account: SaaSAccount, mode: str) -> tuple[planning.Plan, dict
     )
     reason = protected_reason(account)
     if account.kind == SaaSAccount.Kind.IAM_ROLE and reason:
-        return planning.plan_role(
-            name=account.name, read={}, mode=mode, granted=granted, protected_reason=reason
-        ), {}
+        return planning.plan_role(name=account.name, read={}, mode=mode, granted=granted, protected_reason=reason), {}
 
     iam = _open_client(integration)
     if account.kind == SaaSAccount.Kind.IAM_USER:
-        read = aws.read_user(
-            iam, user_name=account.name, can_get_login_profile="iam:GetLoginProfile" in granted
-        )
+        read = aws.read_user(iam, user_name=account.name, can_get_login_profile="iam:GetLoginProfile" in granted)
         plan = planning.plan_user(name=account.name, read=read, mode=mode, granted=granted)
     else:
         read = aws.read_role(iam, role_name=account.name)
@@ -89,8 +85,7 @@ def plan_offboarding(*, account: SaaSAccount, mode: str, actor=None, job: str = 
         raise OffboardingError(gettext("Invalid mode %(mode)s: choose delete or contain.") % {"mode": mode})
     if Offboarding.objects.filter(account=account, status__in=Offboarding.ACTIVE_STATUSES).exists():
         raise OffboardingError(
-            gettext("%(account)s is being offboarded already. Wait for that run to finish.")
-            % {"account": account.name}
+            gettext("%(account)s is being offboarded already. Wait for that run to finish.") % {"account": account.name}
         )
     try:
         plan, read = _build_plan(account=account, mode=mode)
@@ -146,9 +141,7 @@ def plan_offboarding(*, account: SaaSAccount, mode: str, actor=None, job: str = 
     return offboarding
 
 
-def start_offboarding(
-    *, offboarding: Offboarding, typed_name: str = "", actor=None, job: str = ""
-) -> Offboarding:
+def start_offboarding(*, offboarding: Offboarding, typed_name: str = "", actor=None, job: str = "") -> Offboarding:
     """Confirm a planned offboarding and queue its job.
 
     Full deletion needs `typed_name` to equal the account's name. Only one confirmation wins: the
@@ -202,8 +195,7 @@ def start_offboarding(
             transaction.on_commit(lambda: _queue(offboarding.pk))
     except IntegrityError as error:
         raise OffboardingError(
-            gettext("%(account)s is being offboarded already. Wait for that run to finish.")
-            % {"account": account.name}
+            gettext("%(account)s is being offboarded already. Wait for that run to finish.") % {"account": account.name}
         ) from error
     logger.info("Queued offboarding=%s account=%s", offboarding.pk, account.pk)
     return offboarding
@@ -280,9 +272,7 @@ def run_offboarding(*, offboarding_id: int) -> Offboarding:
     claimed = Offboarding.objects.filter(pk=offboarding_id, status__in=Offboarding.ACTIVE_STATUSES).update(
         status=Offboarding.Status.RUNNING, started_at=timezone.now()
     )
-    offboarding = Offboarding.objects.select_related("account__integration", "requested_by").get(
-        pk=offboarding_id
-    )
+    offboarding = Offboarding.objects.select_related("account__integration", "requested_by").get(pk=offboarding_id)
     if not claimed:
         logger.info("Offboarding=%s is %s, so there is nothing to run", offboarding.pk, offboarding.status)
         return offboarding
@@ -342,9 +332,7 @@ def _run_step(offboarding: Offboarding, step: OffboardingStep, iam) -> AwsError 
     step.finished_at = timezone.now()
 
     with transaction.atomic():
-        step.save(
-            update_fields=["status", "result", "error_code", "error_message", "aws_request_id", "finished_at"]
-        )
+        step.save(update_fields=["status", "result", "error_code", "error_message", "aws_request_id", "finished_at"])
         record_event(
             action="offboarding.step",
             target=offboarding.account,
@@ -382,9 +370,7 @@ def _fail(offboarding: Offboarding, *, step: OffboardingStep | None, error: AwsE
         offboarding.error_message = str(error)
         offboarding.finished_at = timezone.now()
         offboarding.current_step = step.position if step is not None else offboarding.current_step
-        offboarding.save(
-            update_fields=["status", "error_code", "error_message", "finished_at", "current_step"]
-        )
+        offboarding.save(update_fields=["status", "error_code", "error_message", "finished_at", "current_step"])
         record_event(
             action="offboarding.fail",
             target=account,
@@ -436,17 +422,13 @@ def validate_iam_user_name(user_name: str) -> str:
     user_name = user_name.strip()
     if not IAM_USER_NAME_RE.fullmatch(user_name):
         raise OffboardingError(
-            gettext(
-                "Invalid IAM user name %(name)s: use 1 to 64 letters, digits and the characters + = , . @ _ -"
-            )
+            gettext("Invalid IAM user name %(name)s: use 1 to 64 letters, digits and the characters + = , . @ _ -")
             % {"name": user_name}
         )
     return user_name
 
 
-def provision_iam_user(
-    *, person: Person, integration: Integration, user_name: str, actor=None
-) -> SaaSAccount:
+def provision_iam_user(*, person: Person, integration: Integration, user_name: str, actor=None) -> SaaSAccount:
     """Create an IAM user for a person (CreateUser, then TagUser with the email) and link it to them.
 
     Returns the new SaaSAccount. Raises OffboardingError, after recording a failed Provisioning,
@@ -454,13 +436,9 @@ def provision_iam_user(
     """
     user_name = validate_iam_user_name(user_name)
     if integration.service != Integration.Service.AWS:
-        raise OffboardingError(
-            gettext("%(integration)s is not an AWS integration.") % {"integration": integration}
-        )
+        raise OffboardingError(gettext("%(integration)s is not an AWS integration.") % {"integration": integration})
     if (
-        SaaSAccount.objects.filter(
-            integration=integration, kind=SaaSAccount.Kind.IAM_USER, name__iexact=user_name
-        )
+        SaaSAccount.objects.filter(integration=integration, kind=SaaSAccount.Kind.IAM_USER, name__iexact=user_name)
         .exclude(status=SaaSAccount.Status.REMOVED)
         .exists()
     ):
@@ -538,9 +516,7 @@ def provision_iam_user(
             aws_request_id=created.request_id,
         )
     if tag_error is not None:
-        logger.warning(
-            "Provisioning=%s created the user but TagUser failed: %s", provisioning.pk, tag_error.code
-        )
+        logger.warning("Provisioning=%s created the user but TagUser failed: %s", provisioning.pk, tag_error.code)
         raise OffboardingError(
             gettext(
                 "The IAM user %(name)s was created and linked to %(person)s, but tagging it with the email "
@@ -596,13 +572,11 @@ def _call_record(action: str, request: dict[str, Any], outcome: aws.CallResult) 
 
 def _provisioning_message(error: AwsError, user_name: str) -> str:
     if error.code == "EntityAlreadyExists":
-        return gettext("AWS already has an IAM user named %(name)s. Choose another name.") % {
-            "name": user_name
-        }
+        return gettext("AWS already has an IAM user named %(name)s. Choose another name.") % {"name": user_name}
     if error.is_access_denied:
-        return gettext(
-            "The integration's role may not call %(action)s. Add %(action)s to its permission policy."
-        ) % {"action": error.action}
+        return gettext("The integration's role may not call %(action)s. Add %(action)s to its permission policy.") % {
+            "action": error.action
+        }
     return gettext("Creating the IAM user %(name)s failed: %(error)s") % {"name": user_name, "error": error}
 
 

@@ -9,10 +9,6 @@ from accounts.models import Person, SaaSAccount
 from integrations.connectors.aws import policies
 from integrations.models import Integration
 
-# TODO: drop this import and the skip once the top-level conftest loads fakeaws.pytest_plugin.
-pytest.importorskip("fakeaws")
-from fakeaws.pytest_plugin import fake_aws, fake_aws_server  # noqa: E402, F401
-
 CUSTOMER_ACCOUNT_ID = "222222222222"
 _external_ids = itertools.count(1)
 
@@ -23,11 +19,7 @@ def make_integration(fake_aws, db):
 
     def make(*, extended: bool = False, name: str = "Production") -> Integration:
         external_id = f"rollcall-test-external-id-{next(_external_ids):08d}-abcdefgh"
-        actions = (
-            policies.BASELINE_ACTIONS + policies.OFFBOARDING_ACTIONS
-            if extended
-            else policies.BASELINE_ACTIONS
-        )
+        actions = policies.BASELINE_ACTIONS + policies.OFFBOARDING_ACTIONS if extended else policies.BASELINE_ACTIONS
         role_arn = fake_aws.create_customer_role(
             account_id=CUSTOMER_ACCOUNT_ID,
             role_name=f"RollcallAccess{name}",

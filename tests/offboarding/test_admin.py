@@ -90,9 +90,7 @@ def test_blocked_plan_offers_no_run(admin_client, make_integration, make_user, i
     assert user_names(iam) == ["alice"]
 
 
-def test_switch_to_containment(
-    admin_client, make_integration, make_user, iam, django_capture_on_commit_callbacks
-):
+def test_switch_to_containment(admin_client, make_integration, make_user, iam, django_capture_on_commit_callbacks):
     integration = make_integration()
     account = make_user(integration, groups=("developers",))
     run_action(admin_client, "offboard_accounts", CHANGELIST_URL, [account.pk])
@@ -147,9 +145,7 @@ def test_account_page_action_plans(admin_client, make_integration, make_user):
     url = reverse("admin:accounts_saasaccount_change", args=[account.pk])
 
     page = admin_client.get(url).content.decode()
-    response = admin_client.post(
-        url, {"CHANGE_FORM-action": "offboard_accounts", "_selected_action": [account.pk]}
-    )
+    response = admin_client.post(url, {"CHANGE_FORM-action": "offboard_accounts", "_selected_action": [account.pk]})
 
     assert '<option value="offboard_accounts">' in page
     offboarding = Offboarding.objects.get()
@@ -204,9 +200,7 @@ def test_create_iam_user_shows_calls_first(admin_client, make_integration, iam):
     assert "CreateUser" in shown.content.decode()
     assert user_names(iam) == []
 
-    created = admin_client.post(
-        url, {"integration": str(integration.pk), "user_name": "dave", "confirm": "yes"}
-    )
+    created = admin_client.post(url, {"integration": str(integration.pk), "user_name": "dave", "confirm": "yes"})
 
     account = SaaSAccount.objects.get(name="dave")
     assert created.url == reverse("admin:accounts_saasaccount_change", args=[account.pk])
@@ -219,9 +213,7 @@ def test_create_iam_user_rejects_bad_name(admin_client, make_integration, iam):
     person = Person.objects.create(email="dave@example.com")
     url = reverse("admin:accounts_person_create_iam_user", args=[person.pk])
 
-    response = admin_client.post(
-        url, {"integration": str(integration.pk), "user_name": "dave smith", "confirm": "yes"}
-    )
+    response = admin_client.post(url, {"integration": str(integration.pk), "user_name": "dave smith", "confirm": "yes"})
 
     assert "Invalid IAM user name dave smith" in response.content.decode()
     assert user_names(iam) == []
@@ -234,9 +226,7 @@ def test_retry_button_resumes(
     account = make_user(integration, keys=2)
     run_action(admin_client, "offboard_accounts", CHANGELIST_URL, [account.pk])
     offboarding = Offboarding.objects.get()
-    fake_aws.inject_fault(
-        action="DeleteAccessKey", nth=2, code="AccessDenied", status=403, message="Denied now"
-    )
+    fake_aws.inject_fault(action="DeleteAccessKey", nth=2, code="AccessDenied", status=403, message="Denied now")
     with django_capture_on_commit_callbacks(execute=True):
         admin_client.post(
             CONFIRM_URL,
@@ -255,9 +245,7 @@ def test_retry_button_resumes(
     assert user_names(iam) == []
 
 
-def test_offboarding_list_queries_are_bounded(
-    admin_client, make_integration, make_user, django_assert_max_num_queries
-):
+def test_offboarding_list_queries_are_bounded(admin_client, make_integration, make_user, django_assert_max_num_queries):
     integration = make_integration()
     for index in range(5):
         services_plan(make_user(integration, f"user{index}"))

@@ -17,9 +17,7 @@ def test_plan_prints_steps_and_blockers(make_integration, make_user, iam, capsys
     assert "alice" in output
     assert "1. DeleteLoginProfile {'UserName': 'alice'}" in output
     assert "DeleteUser {'UserName': 'alice'}" in output
-    assert (
-        "BLOCKED: The user is in 1 group(s). Removing it from them needs iam:RemoveUserFromGroup." in output
-    )
+    assert "BLOCKED: The user is in 1 group(s). Removing it from them needs iam:RemoveUserFromGroup." in output
     assert iam.get_user(UserName="alice")["User"]["UserName"] == "alice"
     assert set(Offboarding.objects.values_list("status", flat=True)) == {"planned"}
 
@@ -33,9 +31,7 @@ def test_yes_runs_and_reports_each_result(make_integration, make_user, iam, caps
     call_command("offboard", str(account.pk), "--mode", "delete", "--yes")
 
     assert "alice: succeeded" in capsys.readouterr().out
-    assert iam.list_users()["Users"] == [] or all(
-        user["UserName"] != "alice" for user in iam.list_users()["Users"]
-    )
+    assert iam.list_users()["Users"] == [] or all(user["UserName"] != "alice" for user in iam.list_users()["Users"])
     offboarding = Offboarding.objects.get()
     assert offboarding.requested_by_job == "manage.py offboard"
 
@@ -44,9 +40,7 @@ def test_yes_runs_and_reports_each_result(make_integration, make_user, iam, caps
 def test_yes_fails_when_a_step_fails(make_integration, make_user, fake_aws, capsys):
     integration = make_integration()
     account = make_user(integration, "alice", keys=2)
-    fake_aws.inject_fault(
-        action="DeleteAccessKey", nth=2, code="AccessDenied", status=403, message="Denied now"
-    )
+    fake_aws.inject_fault(action="DeleteAccessKey", nth=2, code="AccessDenied", status=403, message="Denied now")
 
     with pytest.raises(CommandError) as raised:
         call_command("offboard", account.arn, "--mode", "delete", "--yes")

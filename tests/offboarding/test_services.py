@@ -55,9 +55,7 @@ def test_baseline_plan_names_each_missing_action(make_integration, make_user):
     }
 
 
-def test_containment_is_offered_with_baseline(
-    make_integration, make_user, iam, django_capture_on_commit_callbacks
-):
+def test_containment_is_offered_with_baseline(make_integration, make_user, iam, django_capture_on_commit_callbacks):
     integration = make_integration()
     account = make_user(integration, keys=2, groups=("developers",), inline_policies=("extra",))
 
@@ -125,16 +123,12 @@ def test_extended_policy_deletes_user_fully(
     assert all(event.aws_request_id for event in step_events)
 
 
-def test_fault_at_step_three_then_retry(
-    make_integration, make_user, iam, fake_aws, django_capture_on_commit_callbacks
-):
+def test_fault_at_step_three_then_retry(make_integration, make_user, iam, fake_aws, django_capture_on_commit_callbacks):
     integration = make_integration()
     account = make_user(integration, keys=2)
     offboarding = services.plan_offboarding(account=account, mode="delete")
     # Steps: DeleteLoginProfile, DeleteAccessKey, DeleteAccessKey, DetachUserPolicy, DeleteUser.
-    fake_aws.inject_fault(
-        action="DeleteAccessKey", nth=2, code="AccessDenied", status=403, message="Denied now"
-    )
+    fake_aws.inject_fault(action="DeleteAccessKey", nth=2, code="AccessDenied", status=403, message="Denied now")
 
     offboarding = run(offboarding, django_capture_on_commit_callbacks)
 
@@ -172,9 +166,7 @@ def test_finished_offboarding_runs_again_unchanged(
 ):
     integration = make_integration()
     account = make_user(integration)
-    offboarding = run(
-        services.plan_offboarding(account=account, mode="delete"), django_capture_on_commit_callbacks
-    )
+    offboarding = run(services.plan_offboarding(account=account, mode="delete"), django_capture_on_commit_callbacks)
     assert offboarding.status == "succeeded"
     calls_before = dict(fake_aws.calls)
     events_before = AuditEvent.objects.count()
@@ -305,9 +297,7 @@ def test_role_inline_policy_blocks_with_baseline(make_integration, iam):
     assert [blocker["action"] for blocker in offboarding.blockers] == ["iam:DeleteRolePolicy"]
 
 
-def test_user_gone_from_aws_counts_as_done(
-    make_integration, make_user, iam, django_capture_on_commit_callbacks
-):
+def test_user_gone_from_aws_counts_as_done(make_integration, make_user, iam, django_capture_on_commit_callbacks):
     integration = make_integration()
     account = make_user(integration, password=False, keys=0, policies=())
     iam.delete_user(UserName="alice")
@@ -364,8 +354,6 @@ def test_provision_existing_name_fails(make_integration, iam):
 TRUST = json.dumps(
     {
         "Version": "2012-10-17",
-        "Statement": [
-            {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}
-        ],
+        "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}],
     }
 )

@@ -20,9 +20,7 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument(
-            "accounts", nargs="+", metavar="ACCOUNT_ID", help="SaaSAccount primary key or IAM ARN."
-        )
+        parser.add_argument("accounts", nargs="+", metavar="ACCOUNT_ID", help="SaaSAccount primary key or IAM ARN.")
         parser.add_argument("--mode", choices=Offboarding.Mode.values, required=True)
         action = parser.add_mutually_exclusive_group(required=True)
         action.add_argument(
@@ -30,9 +28,7 @@ class Command(BaseCommand):
             action="store_true",
             help="Store and print each plan and its blockers; change nothing in AWS.",
         )
-        action.add_argument(
-            "--yes", action="store_true", help="Run the offboardings and wait for each result."
-        )
+        action.add_argument("--yes", action="store_true", help="Run the offboardings and wait for each result.")
         parser.add_argument(
             "--timeout",
             type=int,
