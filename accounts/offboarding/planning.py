@@ -53,6 +53,15 @@ USER_DEPENDENTS: tuple[tuple[str, str], ...] = (
     ("service_specific_credentials", "DeleteServiceSpecificCredential"),
 )
 
+USER_DEPENDENTS_FIELDS = tuple(field_name for field_name, _action in USER_DEPENDENTS)
+
+# The read field that each step removes, so a blocker names the resource and not only the call.
+STEP_FIELDS = {action: field_name for field_name, action in USER_DEPENDENTS} | {
+    "DeleteVirtualMFADevice": "mfa_devices",
+    "DeleteRolePolicy": "inline_policies",
+    "RemoveRoleFromInstanceProfile": "instance_profiles",
+}
+
 
 @dataclass
 class Plan:
@@ -143,17 +152,9 @@ def plan_user(*, name: str, read: dict[str, Any], mode: str, granted: frozenset[
     return plan
 
 
-def plan_role(
-    *, name: str, read: dict[str, Any], mode: str, granted: frozenset[str], protected_reason: str = ""
-) -> Plan:
-    """Plan the offboarding of one IAM role from a fresh read.
-
-    `protected_reason` ("integration_role" or "service_linked_role") blocks every mode.
-    """
+def plan_role(*, name: str, read: dict[str, Any], mode: str, granted: frozenset[str]) -> Plan:
+    """Plan the offboarding of one IAM role from a fresh read."""
     plan = Plan(mode=mode)
-    if protected_reason:
-        plan.blockers.append({"code": protected_reason})
-        return plan
     if not read.get("exists"):
         plan.warnings.append({"code": "not_found"})
         return plan
@@ -176,16 +177,6 @@ def plan_role(
 
     _block_missing_actions(plan, read, granted)
     return plan
-
-
-USER_DEPENDENTS_FIELDS = tuple(field_name for field_name, _action in USER_DEPENDENTS)
-
-# The read field that each step removes, so a blocker names the resource and not only the call.
-STEP_FIELDS = {action: field_name for field_name, action in USER_DEPENDENTS} | {
-    "DeleteVirtualMFADevice": "mfa_devices",
-    "DeleteRolePolicy": "inline_policies",
-    "RemoveRoleFromInstanceProfile": "instance_profiles",
-}
 
 
 def _block_missing_actions(plan: Plan, read: dict[str, Any], granted: frozenset[str]) -> None:

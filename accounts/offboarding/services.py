@@ -1,8 +1,8 @@
 """Offboarding and provisioning services: each change is atomic and writes an audit event.
 
-An offboarding goes planned → queued (confirmed) → running → succeeded or failed; a failed one is
-retried from its first step that is not done. Every step is saved as running before its IAM call
-and as done or failed after it, so a run that stopped anywhere says where.
+An offboarding goes planned → queued (confirmed) → running → succeeded or failed. A retry of a
+failed one starts at its first step that is not done. Every step is saved as running before its
+IAM call and as done or failed after it, so a run that stopped anywhere shows where.
 """
 
 import logging
@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Offboarding, OffboardingStep, Person, Provisioning, SaaSAccount
 from accounts.offboarding import planning
+from accounts.services.evidence import decide_person_user_type
 from audit.services import record_event
 from integrations.connectors.aws import offboarding as aws
 from integrations.connectors.aws.client import AwsError
@@ -32,7 +33,7 @@ SERVICE_LINKED_PATH_PREFIX = "/aws-service-role/"
 
 
 class OffboardingError(Exception):
-    """An offboarding or provisioning request that was rejected; the message says why and what to do."""
+    """An offboarding or provisioning request that was rejected; the message states why and what to do."""
 
     def __init__(self, message: str):
         super().__init__(message)
@@ -61,10 +62,6 @@ def _build_plan(*, account: SaaSAccount, mode: str) -> tuple[planning.Plan, dict
     granted = planning.granted_actions(
         missing_actions=integration.missing_actions, can_offboard_fully=integration.can_offboard_fully
     )
-    reason = protected_reason(account)
-    if account.kind == SaaSAccount.Kind.IAM_ROLE and reason:
-        return planning.plan_role(name=account.name, read={}, mode=mode, granted=granted, protected_reason=reason), {}
-
     iam = _open_client(integration)
     if account.kind == SaaSAccount.Kind.IAM_USER:
         read = aws.read_user(iam, user_name=account.name, can_get_login_profile="iam:GetLoginProfile" in granted)
@@ -79,10 +76,14 @@ def plan_offboarding(*, account: SaaSAccount, mode: str, actor=None, job: str = 
     """Read the account fresh from AWS and store a planned offboarding with its steps and blockers.
 
     A newer plan replaces the account's earlier planned or failed offboardings, which are cancelled.
-    Raises OffboardingError when the account is being offboarded or AWS cannot be read.
+    Raises OffboardingError when the account is the integration's own role or a service-linked role,
+    is being offboarded, or cannot be read from AWS.
     """
     if mode not in Offboarding.Mode.values:
         raise OffboardingError(gettext("Invalid mode %(mode)s: choose delete or contain.") % {"mode": mode})
+    reason = protected_reason(account)
+    if reason:
+        raise OffboardingError(f"{account.name}: {planning.render({'code': reason})}")
     if Offboarding.objects.filter(account=account, status__in=Offboarding.ACTIVE_STATUSES).exists():
         raise OffboardingError(
             gettext("%(account)s is being offboarded already. Wait for that run to finish.") % {"account": account.name}
@@ -293,7 +294,7 @@ def run_offboarding(*, offboarding_id: int) -> Offboarding:
 
 
 def fail_offboarding(*, offboarding_id: int, error: Exception) -> Offboarding:
-    """Mark a running offboarding failed after an unexpected error, so its status tells the truth."""
+    """Mark a running offboarding failed after an unexpected error, so its status stays accurate."""
     offboarding = Offboarding.objects.select_related("requested_by").get(pk=offboarding_id)
     if offboarding.status != Offboarding.Status.RUNNING:
         return offboarding
@@ -470,6 +471,7 @@ def provision_iam_user(*, person: Person, integration: Integration, user_name: s
         calls.append(_error_record(error))
 
     user = created.result["User"]
+    decision = decide_person_user_type(person)
     with transaction.atomic():
         account = SaaSAccount.objects.create(
             integration=integration,
@@ -486,9 +488,9 @@ def provision_iam_user(*, person: Person, integration: Integration, user_name: s
             link_decision=SaaSAccount.LinkDecision.MERGED,
             email=person.email,
             email_source=SaaSAccount.EmailSource.MERGE,
-            user_type=person.kind,
-            user_type_reason="person",
-            user_type_reason_params={"person": str(person), "kind": str(person.get_kind_display())},
+            user_type=decision.user_type,
+            user_type_reason=decision.reason_code,
+            user_type_reason_params=decision.reason_params,
         )
         provisioning = Provisioning.objects.create(
             person=person,

@@ -6,6 +6,7 @@ from django.contrib.auth.models import Permission
 from django.urls import reverse
 
 from accounts.models import Offboarding, Person, SaaSAccount
+from accounts.offboarding.services import plan_offboarding
 from audit.models import AuditEvent
 
 CONFIRM_URL = reverse("admin:accounts_saasaccount_offboard_confirm")
@@ -248,18 +249,12 @@ def test_retry_button_resumes(
 def test_offboarding_list_queries_are_bounded(admin_client, make_integration, make_user, django_assert_max_num_queries):
     integration = make_integration()
     for index in range(5):
-        services_plan(make_user(integration, f"user{index}"))
+        plan_offboarding(account=make_user(integration, f"user{index}"), mode="contain")
 
     with django_assert_max_num_queries(8):
         response = admin_client.get(reverse("admin:accounts_offboarding_changelist"))
 
     assert response.status_code == 200
-
-
-def services_plan(account):
-    from accounts.offboarding.services import plan_offboarding
-
-    return plan_offboarding(account=account, mode="contain")
 
 
 @pytest.mark.parametrize(

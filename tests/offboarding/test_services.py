@@ -238,9 +238,10 @@ def test_integration_role_is_never_offered(make_integration, fake_aws):
     )
 
     for mode in ("delete", "contain"):
-        offboarding = services.plan_offboarding(account=account, mode=mode)
-        assert offboarding.blockers == [{"code": "integration_role"}]
-        assert offboarding.steps.count() == 0
+        with pytest.raises(services.OffboardingError, match="the role Rollcall uses for this integration"):
+            services.plan_offboarding(account=account, mode=mode)
+    assert not Offboarding.objects.exists()
+    assert fake_aws.calls.total == 0
 
 
 def test_service_linked_role_is_never_offered(make_integration):
@@ -254,9 +255,10 @@ def test_service_linked_role_is_never_offered(make_integration):
         path="/aws-service-role/support.amazonaws.com/",
     )
 
-    offboarding = services.plan_offboarding(account=account, mode="delete")
+    with pytest.raises(services.OffboardingError, match="service-linked role"):
+        services.plan_offboarding(account=account, mode="delete")
 
-    assert offboarding.blockers == [{"code": "service_linked_role"}]
+    assert not Offboarding.objects.exists()
 
 
 def test_role_deleted_with_extended_policy(make_integration, iam, django_capture_on_commit_callbacks):

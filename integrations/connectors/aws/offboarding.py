@@ -41,7 +41,7 @@ STEP_ACTIONS = frozenset(
 
 @dataclass
 class CallResult:
-    """What one IAM call returned, without its response metadata."""
+    """The response of one IAM call without its metadata, and the call's request id."""
 
     result: dict[str, Any]
     request_id: str
@@ -49,9 +49,7 @@ class CallResult:
 
 def open_iam_client(*, role_arn: str, external_id: str, session_name: str = "rollcall-offboarding"):
     """Assume the integration's role and return an IAM client. Raises AwsError when AssumeRole fails."""
-    session: boto3.Session = assume_role_session(
-        role_arn=role_arn, external_id=external_id, session_name=session_name
-    )
+    session: boto3.Session = assume_role_session(role_arn=role_arn, external_id=external_id, session_name=session_name)
     return session.client("iam", config=client_config())
 
 
@@ -113,8 +111,8 @@ class _Reader:
             return None
 
 
-# What a fresh read lists for each kind of account: the snapshot field, the IAM list action and
-# the response key that holds the items.
+# The lists a fresh read makes for each kind of account: the snapshot field, the IAM list action
+# and the response key that contains the items.
 USER_LISTS: tuple[tuple[str, str, str], ...] = (
     ("access_keys", "ListAccessKeys", "AccessKeyMetadata"),
     ("attached_policies", "ListAttachedUserPolicies", "AttachedPolicies"),
@@ -144,9 +142,7 @@ def read_user(iam, *, user_name: str, can_get_login_profile: bool) -> dict[str, 
     try:
         for field_name, action, result_key in USER_LISTS:
             snapshot[field_name] = reader.list(field_name, action, result_key, UserName=user_name)
-        snapshot["login_profile"] = (
-            _read_login_profile(iam, reader, user_name) if can_get_login_profile else None
-        )
+        snapshot["login_profile"] = _read_login_profile(iam, reader, user_name) if can_get_login_profile else None
     except AwsError as error:
         if error.code == "NoSuchEntity":
             return {"exists": False}
