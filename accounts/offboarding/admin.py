@@ -213,7 +213,15 @@ def describe(offboarding: Offboarding, error: str = "") -> dict:
     return {
         "offboarding": offboarding,
         "account": offboarding.account,
-        "steps": list(offboarding.steps.all()),
+        "steps": [
+            {
+                "position": step.position,
+                "action": step.action,
+                "parameters_text": json.dumps(step.parameters, sort_keys=True),
+                "get_status_display": step.get_status_display(),
+            }
+            for step in offboarding.steps.all()
+        ],
         "blockers": [planning.render(entry) for entry in offboarding.blockers],
         "warnings": [planning.render(entry) for entry in offboarding.warnings],
         "snapshot": json.dumps(offboarding.snapshot, indent=2, sort_keys=True),

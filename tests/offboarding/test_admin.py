@@ -192,6 +192,22 @@ def test_offboard_all_accounts_of_person(
     assert user_names(iam) == ["carol"]
 
 
+def test_person_page_lists_active_accounts(admin_client, make_integration, make_user):
+    integration = make_integration()
+    person = Person.objects.create(email="alice@example.com", status="left")
+    make_user(integration, "alice", person=person)
+    removed = make_user(integration, "alice-old", person=person)
+    removed.status = "removed"
+    removed.save()
+
+    page = admin_client.get(reverse("admin:accounts_person_change", args=[person.pk])).content.decode()
+
+    assert 'id="offboard-all-delete"' in page
+    assert "alice (Production, IAM user)" in page
+    assert "alice-old (" not in page
+    assert reverse("admin:accounts_person_create_iam_user", args=[person.pk]) in page
+
+
 def test_create_iam_user_shows_calls_first(admin_client, make_integration, iam):
     integration = make_integration()
     person = Person.objects.create(email="dave@example.com")

@@ -31,6 +31,7 @@ def test_offboard_from_account_list(browser, live_server, make_integration, make
         "DeleteUser",
     ]
     assert [user["UserName"] for user in iam.list_users()["Users"]] == ["alice"]
+    assert browser.save_screenshot(str(tmp_path / "offboarding-plan.png"))
     offboarding = Offboarding.objects.get()
     browser.find_element(By.ID, f"confirm_name_{offboarding.pk}").send_keys("alice")
     run_button.click()

@@ -359,3 +359,70 @@ TRUST = json.dumps(
         "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}],
     }
 )
+
+
+def test_unseen_certificate_fails_at_delete_user(
+    make_integration, make_user, iam, fake_aws, django_capture_on_commit_callbacks
+):
+    integration = make_integration()
+    account = make_user(integration)
+    iam.upload_signing_certificate(UserName="alice", CertificateBody=SIGNING_CERTIFICATE)
+
+    offboarding = services.plan_offboarding(account=account, mode="delete")
+    warned_fields = {warning["field"] for warning in offboarding.warnings if warning["code"] == "unreadable"}
+    assert "signing_certificates" in warned_fields
+    offboarding = run(offboarding, django_capture_on_commit_callbacks)
+
+    assert offboarding.status == "failed"
+    assert offboarding.error_code == "DeleteConflict"
+    failed = offboarding.steps.get(status="failed")
+    assert failed.action == "DeleteUser"
+    assert failed.position == offboarding.current_step
+    assert user_exists(iam, "alice")
+    fail_event = AuditEvent.objects.get(action="offboarding.fail")
+    assert fail_event.after["step"] == failed.position
+
+
+def test_missing_delete_user_permission_blocks(make_integration, make_user):
+    integration = make_integration()
+    integration.missing_actions = ["iam:DeleteUser"]
+    integration.save()
+    account = make_user(integration)
+
+    deletion = services.plan_offboarding(account=account, mode="delete")
+    containment = services.plan_offboarding(account=account, mode="contain")
+
+    assert deletion.blockers == [
+        {"code": "missing_action", "count": 1, "step": "DeleteUser", "action": "iam:DeleteUser"}
+    ]
+    assert containment.blockers == []
+
+
+def test_provision_keeps_user_when_tagging_fails(make_integration, iam, fake_aws):
+    integration = make_integration()
+    person = Person.objects.create(email="erin@example.com")
+    fake_aws.inject_fault(action="TagUser", code="AccessDenied", status=403, message="No TagUser")
+
+    with pytest.raises(services.OffboardingError, match="was created and linked to erin@example.com"):
+        services.provision_iam_user(person=person, integration=integration, user_name="erin")
+
+    account = SaaSAccount.objects.get(name="erin")
+    assert account.person == person
+    assert iam.list_user_tags(UserName="erin")["Tags"] == []
+    provisioning = person.provisionings.get()
+    assert provisioning.status == "failed"
+    assert provisioning.account == account
+    assert provisioning.error_code == "AccessDenied"
+
+
+SIGNING_CERTIFICATE = """-----BEGIN CERTIFICATE-----
+MIIBpzCCARACCQCY5yOdxCTrGjANBgkqhkiG9w0BAQsFADAXMRUwEwYDVQQKDAxt
+b3RvIHRlc3RpbmcwIBcNMTgxMTA1MTkwNTIwWhgPMjI5MjA4MTkxOTA1MjBaMBcx
+FTATBgNVBAoMDG1vdG8gdGVzdGluZzCBnzANBgkqhkiG9w0BAQEFAAOBjQAwgYkC
+gYEA1Jn3g2h7LD3FLqdpcYNbFXCS4V4eDpuTCje9vKFcC3pi/01147X3zdfPy8Mt
+ZhKxcREOwm4NXykh23P9KW7fBovpNwnbYsbPqj8Hf1ZaClrgku1arTVhEnKjx8zO
+vaR/bVLCss4uE0E0VM1tJn/QGQsfthFsjuHtwx8uIWz35tUCAwEAATANBgkqhkiG
+9w0BAQsFAAOBgQBWdOQ7bDc2nWkUhFjZoNIZrqjyNdjlMUndpwREVD7FQ/DuxJMj
+FyDHrtlrS80dPUQWNYHw++oACDpWO01LGLPPrGmuO/7cOdojPEd852q5gd+7W9xt
+8vUH+pBa6IBLbvBp+szli51V3TLSWcoyy4ceJNQU2vCkTLoFdS0RLd/7tQ==
+-----END CERTIFICATE-----"""
