@@ -14,6 +14,7 @@ from django.shortcuts import get_object_or_404
 from django.template.loader import select_template
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
@@ -25,6 +26,12 @@ from integrations.models import Integration
 OFFBOARD_PERMISSION = "accounts.add_offboarding"
 RETRY_PERMISSION = "accounts.change_offboarding"
 PROVISION_PERMISSION = "accounts.add_provisioning"
+
+
+MODE_HELP = {
+    Offboarding.Mode.DELETE: _("Remove everything the user or role depends on, then delete it."),
+    Offboarding.Mode.CONTAIN: _("Remove the console password and access keys and detach policies; keep it."),
+}
 
 
 def _require(request, permission: str) -> None:
@@ -187,7 +194,7 @@ class SaaSAccountOffboardingAdminMixin:
             "can_run": all(o.status == Offboarding.Status.PLANNED and not o.is_blocked for o in offboardings),
             "any_blocked": any(o.is_blocked for o in offboardings),
             "any_delete": any(o.mode == Offboarding.Mode.DELETE for o in offboardings),
-            "mode_help": services.MODE_HELP,
+            "mode_help": MODE_HELP,
         }
         return TemplateResponse(request, "admin/accounts/offboarding/confirm.html", context)
 
@@ -403,6 +410,7 @@ class OffboardingAdmin(admin.ModelAdmin):
         "mode",
         "status",
         "current_step",
+        "error_code",
         "requested_by",
         "planned_at",
         "finished_at",
@@ -428,13 +436,17 @@ class OffboardingAdmin(admin.ModelAdmin):
         "started_at",
         "finished_at",
         "attempts",
-        "snapshot",
+        "snapshot_json",
     ]
     readonly_fields = fields
 
     @admin.display(description=_("integration"), ordering="account__integration__name")
     def integration(self, offboarding):
         return offboarding.account.integration
+
+    @admin.display(description=_("snapshot before the first step"))
+    def snapshot_json(self, offboarding):
+        return format_html("<pre>{}</pre>", json.dumps(offboarding.snapshot, indent=2, sort_keys=True))
 
     @admin.display(description=_("blockers"))
     def blocker_list(self, offboarding):

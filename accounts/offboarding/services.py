@@ -11,9 +11,9 @@ from datetime import timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext
-from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Offboarding, OffboardingStep, Person, Provisioning, SaaSAccount
 from accounts.offboarding import planning
@@ -277,7 +277,7 @@ def run_offboarding(*, offboarding_id: int) -> Offboarding:
     if not claimed:
         logger.info("Offboarding=%s is %s, so there is nothing to run", offboarding.pk, offboarding.status)
         return offboarding
-    Offboarding.objects.filter(pk=offboarding.pk).update(attempts=offboarding.attempts + 1)
+    Offboarding.objects.filter(pk=offboarding.pk).update(attempts=F("attempts") + 1)
     logger.info("Started offboarding=%s account=%s", offboarding.pk, offboarding.account_id)
 
     steps = list(offboarding.steps.exclude(status__in=OffboardingStep.FINISHED_STATUSES).order_by("position"))
@@ -580,10 +580,3 @@ def _provisioning_message(error: AwsError, user_name: str) -> str:
             "action": error.action
         }
     return gettext("Creating the IAM user %(name)s failed: %(error)s") % {"name": user_name, "error": error}
-
-
-# Labels used by the admin and the command, translated where they are shown.
-MODE_HELP = {
-    Offboarding.Mode.DELETE: _("Remove everything the user or role depends on, then delete it."),
-    Offboarding.Mode.CONTAIN: _("Remove the console password and access keys and detach policies; keep it."),
-}

@@ -48,6 +48,9 @@ def test_action_plans_then_confirm_deletes(
         )
 
     assert response.status_code == 302
+    started_list = admin_client.get(response.url)
+    assert started_list.status_code == 200
+    assert "alice" in started_list.content.decode()
     offboarding.refresh_from_db()
     assert offboarding.status == "succeeded"
     assert offboarding.requested_by.username == "admin"

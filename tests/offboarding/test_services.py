@@ -1,6 +1,8 @@
 import json
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 
 from accounts.models import Offboarding, OffboardingStep, Person, SaaSAccount
 from accounts.offboarding import services
@@ -222,6 +224,20 @@ def test_deletion_needs_typed_name(make_integration, make_user):
 
     with pytest.raises(services.OffboardingError, match="type its name"):
         services.start_offboarding(offboarding=offboarding, typed_name="alicee")
+
+    offboarding.refresh_from_db()
+    assert offboarding.status == "planned"
+
+
+def test_old_plan_must_be_planned_again(make_integration, make_user):
+    integration = make_integration()
+    account = make_user(integration)
+    offboarding = services.plan_offboarding(account=account, mode="contain")
+    Offboarding.objects.filter(pk=offboarding.pk).update(planned_at=timezone.now() - timedelta(hours=2))
+    offboarding.refresh_from_db()
+
+    with pytest.raises(services.OffboardingError, match="older than an hour"):
+        services.start_offboarding(offboarding=offboarding)
 
     offboarding.refresh_from_db()
     assert offboarding.status == "planned"
