@@ -144,7 +144,10 @@ class SaaSAccountOffboardingAdminMixin:
         return HttpResponseRedirect(confirm_url(planned))
 
     def offboard_confirm_view(self, request):
-        """Show the planned offboardings; a POST with confirm=yes starts them all or none."""
+        """Show the planned offboardings; a POST with confirm=yes starts them when every plan passes.
+
+        A plan that another person confirms between the check and the start is reported on its own.
+        """
         _require(request, OFFBOARD_PERMISSION)
         source = request.POST if request.method == "POST" else request.GET
         ids = _parse_ids(source.get("ids", ""))

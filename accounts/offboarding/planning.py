@@ -42,8 +42,8 @@ MESSAGES = {
     ),
 }
 
-# Each dependent resource of a user, in the order the plan removes it: the read field, the step
-# action, and the parameters of one step built from one item of the read.
+# The dependent resources of a user that only full deletion removes, in plan order: the read field
+# and the step action that removes one item of it.
 USER_DEPENDENTS: tuple[tuple[str, str], ...] = (
     ("groups", "RemoveUserFromGroup"),
     ("inline_policies", "DeleteUserPolicy"),
@@ -78,6 +78,8 @@ class Plan:
 
 def granted_actions(*, missing_actions: list[str], can_offboard_fully: bool) -> frozenset[str]:
     """Return the IAM actions the integration's role has, from its last connection check."""
+    # NOTE: the connection check stores one flag for all offboarding actions, so a role that has only
+    # some of them is planned as if it had none of them.
     granted = set(policies.BASELINE_ACTIONS)
     if can_offboard_fully:
         granted |= set(policies.OFFBOARDING_ACTIONS)

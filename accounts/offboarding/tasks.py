@@ -12,6 +12,6 @@ def run_offboarding_task(offboarding_id: int) -> str:
     try:
         return services.run_offboarding(offboarding_id=offboarding_id).status
     except Exception as error:
-        # Anything other than an AWS error is a defect; the record must still stop saying running.
+        # Anything other than an AWS error is a defect, and the record must not stay running after it.
         logger.exception("Offboarding=%s stopped on an unexpected error", offboarding_id)
         return services.fail_offboarding(offboarding_id=offboarding_id, error=error).status

@@ -94,7 +94,7 @@ def call_step(iam, *, action: str, parameters: dict[str, Any]) -> CallResult:
 
 
 class _Reader:
-    """Collects the lists of one fresh read, noting each list that could not be read."""
+    """A reader of the lists of one fresh read, with the lists that could not be read."""
 
     def __init__(self, iam):
         self.iam = iam
