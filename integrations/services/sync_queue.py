@@ -35,8 +35,11 @@ def active_run(integration: Integration) -> SyncRun | None:
     return integration.sync_runs.filter(status__in=SyncRun.ACTIVE_STATUSES).order_by("-id").first()
 
 
-def queue_sync(*, integration: Integration, trigger: str, actor=None) -> SyncRun:
+def queue_sync(*, integration: Integration, trigger: str, actor=None, hand_to_worker: bool = True) -> SyncRun:
     """Create a queued SyncRun and hand it to django-q2 once the transaction commits.
+
+    With hand_to_worker=False the caller runs the collection itself (integrations.tasks.run_sync),
+    as `sync_integration --wait` does.
 
     Raises SyncAlreadyRunning when the integration already has a queued or running run (the
     partial unique constraint one_active_sync_run_per_integration decides races), and
@@ -62,7 +65,8 @@ def queue_sync(*, integration: Integration, trigger: str, actor=None) -> SyncRun
             job="" if actor else f"{trigger} of integration {integration.pk}",
             after={"integration": integration.pk, "trigger": trigger, "status": run.status},
         )
-        transaction.on_commit(partial(_hand_to_worker, run.pk))
+        if hand_to_worker:
+            transaction.on_commit(partial(_hand_to_worker, run.pk))
     logger.info("Queued sync integration=%s run=%s trigger=%s", integration.pk, run.pk, trigger)
     return run
 

@@ -1,0 +1,73 @@
+"""Fixtures of the integration tests: the fake AWS, a customer role and a view of the django-q2 queue.
+
+NOTE: `fake_aws` here has the interface of the fixture in fakeaws.pytest_plugin; once that plugin
+is registered for the suite, this definition can go.
+"""
+
+import pytest
+from django.core.cache import cache
+from django_q.models import OrmQ
+
+from fakeaws import FakeAWS
+from integrations.connectors.aws import policies
+from integrations.connectors.aws.client import PLATFORM_ACCOUNT_ID_CACHE_KEY
+
+CUSTOMER_ACCOUNT_ID = "222222222222"
+EXTERNAL_ID = "rollcall-test-external-id-0123456789abcdefXYZ"
+CONTACT = {
+    "FullName": "Example Operations",
+    "CompanyName": "Example Corp",
+    "AddressLine1": "1-2-3 Example",
+    "City": "Tokyo",
+    "CountryCode": "JP",
+    "PhoneNumber": "+81-3-0000-0000",
+    "PostalCode": "100-0001",
+}
+
+
+@pytest.fixture(scope="session")
+def fake_aws_server():
+    fake = FakeAWS(latency_ms=0, rate=None)
+    fake.start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def fake_aws(fake_aws_server, monkeypatch, settings):
+    """The fake AWS, emptied, with the platform's credentials and endpoint in the environment."""
+    fake = fake_aws_server
+    fake.reset()
+    monkeypatch.setenv("AWS_ENDPOINT_URL", fake.endpoint_url)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", fake.platform_credentials["aws_access_key_id"])
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", fake.platform_credentials["aws_secret_access_key"])
+    settings.PLATFORM_AWS_ACCOUNT_ID = ""
+    settings.AWS_MAX_ATTEMPTS = 2
+    settings.AWS_CONNECT_TIMEOUT_SECONDS = 2
+    settings.AWS_READ_TIMEOUT_SECONDS = 5
+    cache.delete(PLATFORM_ACCOUNT_ID_CACHE_KEY)
+    yield fake
+    cache.delete(PLATFORM_ACCOUNT_ID_CACHE_KEY)
+
+
+@pytest.fixture
+def customer_role(fake_aws):
+    """A customer account with Rollcall's role: the baseline policy and the test external id."""
+    fake_aws.create_account(CUSTOMER_ACCOUNT_ID, contact_information=CONTACT)
+    return fake_aws.create_customer_role(
+        account_id=CUSTOMER_ACCOUNT_ID, external_id=EXTERNAL_ID, actions=policies.BASELINE_ACTIONS
+    )
+
+
+@pytest.fixture
+def queued_tasks(monkeypatch):
+    """Put django-q2 tasks on the ORM queue instead of running them inline; return a reader of it.
+
+    The reader returns (function path, arguments) of every queued task.
+    """
+    monkeypatch.setattr("django_q.tasks.Conf.SYNC", False)
+
+    def read() -> list[tuple[str, tuple]]:
+        return [(entry.task["func"], tuple(entry.task["args"])) for entry in OrmQ.objects.order_by("id")]
+
+    return read
