@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from integrations.connectors.aws import errors as aws_errors
 from integrations.connectors.aws.client import AwsError, platform_account_id
+from integrations.connectors.aws.connection import parse_role_arn
 from integrations.connectors.aws.setup import build_setup_documents, generate_external_id
 from integrations.forms import IntegrationForm, external_id_warning
 from integrations.models import Integration, SyncRun
@@ -80,11 +81,19 @@ def _setup_file_urls(url_name: str, *args) -> dict[str, str]:
     }
 
 
-def _setup_context(request, external_id: str) -> dict:
-    account_id, problem = _platform_account(request)
-    documents = (
-        build_setup_documents(platform_account_id=account_id, external_id=external_id) if account_id else None
+def _setup_documents(account_id: str, external_id: str, role_arn: str = ""):
+    """Build the setup documents, with the role's name and partition once the role ARN is known."""
+    role = parse_role_arn(role_arn) if role_arn else None
+    if role is None:
+        return build_setup_documents(platform_account_id=account_id, external_id=external_id)
+    return build_setup_documents(
+        platform_account_id=account_id, external_id=external_id, role_name=role.name, partition=role.partition
     )
+
+
+def _setup_context(request, external_id: str, role_arn: str = "") -> dict:
+    account_id, problem = _platform_account(request)
+    documents = _setup_documents(account_id, external_id, role_arn) if account_id else None
     return {"platform_account_id": account_id, "platform_problem": problem, "documents": documents}
 
 
@@ -190,7 +199,7 @@ class IntegrationAdmin(admin.ModelAdmin):
         return TemplateResponse(request, "admin/integrations/integration/setup.html", context)
 
     @staticmethod
-    def _setup_file_response(external_id: str, file_name: str) -> HttpResponse:
+    def _setup_file_response(external_id: str, file_name: str, role_arn: str = "") -> HttpResponse:
         if file_name not in SETUP_FILES:
             raise Http404(_("No setup file named %(name)s exists.") % {"name": file_name})
         try:
@@ -200,7 +209,7 @@ class IntegrationAdmin(admin.ModelAdmin):
                 aws_errors.describe_aws_error(error).message, status=503, content_type="text/plain"
             )
         attribute, download_name, media_type = SETUP_FILES[file_name]
-        documents = build_setup_documents(platform_account_id=account_id, external_id=external_id)
+        documents = _setup_documents(account_id, external_id, role_arn)
         response = HttpResponse(getattr(documents, attribute), content_type=f"{media_type}; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{download_name}"'
         return response
@@ -216,7 +225,7 @@ class IntegrationAdmin(admin.ModelAdmin):
 
     def integration_setup_file_view(self, request, object_id: str, file_name: str):
         integration = self._get_integration(request, object_id, change=False)
-        return self._setup_file_response(integration.external_id, file_name)
+        return self._setup_file_response(integration.external_id, file_name, integration.role_arn)
 
     # Integration page with tabs.
     def change_view(self, request, object_id, form_url="", extra_context=None):
@@ -254,7 +263,7 @@ class IntegrationAdmin(admin.ModelAdmin):
         context = {
             **self.admin_site.each_context(request),
             **self._status_context(integration),
-            **_setup_context(request, integration.external_id),
+            **_setup_context(request, integration.external_id, integration.role_arn),
             "opts": self.opts,
             "original": integration,
             "title": integration.name,

@@ -1,10 +1,11 @@
 """The connection check service against the fake AWS: success and each failure mode."""
 
 import socket
+import threading
 
 import pytest
 from django.core.cache import cache
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
 from audit.models import AuditEvent
 from integrations.connectors.aws import policies
@@ -412,3 +413,31 @@ def test_check_of_disabled_integration_keeps_it_disabled(customer_role, queued_t
     check_connection(integration=integration, actor=None)
 
     assert Integration.objects.get().status == Integration.Status.DISABLED
+
+
+@pytest.mark.django_db(transaction=True)
+def test_simultaneous_queue_sync_creates_one_run(customer_role, queued_tasks):
+    integrate(customer_role)
+    SyncRun.objects.update(status=SyncRun.Status.SUCCEEDED)
+    integration = Integration.objects.get()
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def press_sync_now() -> None:
+        barrier.wait()
+        try:
+            queue_sync(integration=integration, trigger=SyncRun.Trigger.MANUAL)
+            outcomes.append("queued")
+        except SyncAlreadyRunning:
+            outcomes.append("already running")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=press_sync_now) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(outcomes) == ["already running", "queued"]
+    assert SyncRun.objects.filter(status=SyncRun.Status.QUEUED).count() == 1

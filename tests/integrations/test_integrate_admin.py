@@ -423,3 +423,18 @@ def test_running_sync_shows_progress_bar(admin_client, customer_role):
 
     assert 'id="sync-progress-bar"' in page
     assert action_url("progress", integration) in page
+
+
+def test_setup_files_use_the_role_partition(admin_client, fake_aws):
+    integration = make_integration("arn:aws-cn:iam::123456789012:role/RollcallChina")
+
+    response = admin_client.get(
+        reverse(
+            "admin:integrations_integration_integration_setup_file", args=[integration.pk, "terraform.tf"]
+        )
+    )
+
+    body = response.content.decode()
+    assert "arn:aws-cn:iam::111111111111:root" in body
+    assert '"RollcallChina"' in body
+    assert EXTERNAL_ID in body

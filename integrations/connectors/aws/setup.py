@@ -36,10 +36,17 @@ def _indent(text: str, spaces: int) -> str:
 
 
 def cloudformation_template(
-    *, platform_account_id: str, external_id: str, role_name: str = DEFAULT_ROLE_NAME, extended: bool = False
+    *,
+    platform_account_id: str,
+    external_id: str,
+    role_name: str = DEFAULT_ROLE_NAME,
+    partition: str = "aws",
+    extended: bool = False,
 ) -> str:
     """Build a CloudFormation template (YAML) that creates the role with both policies."""
-    trust = policies.trust_policy(platform_account_id=platform_account_id, external_id=external_id)
+    trust = policies.trust_policy(
+        platform_account_id=platform_account_id, external_id=external_id, partition=partition
+    )
     # JSON is valid YAML, so the policy documents are embedded as JSON flow mappings.
     trust_json = json.dumps(trust, indent=2)
     permission_json = json.dumps(policies.permission_policy(extended=extended), indent=2)
@@ -72,12 +79,18 @@ def cloudformation_template(
 
 
 def terraform_snippet(
-    *, platform_account_id: str, external_id: str, role_name: str = DEFAULT_ROLE_NAME, extended: bool = False
+    *,
+    platform_account_id: str,
+    external_id: str,
+    role_name: str = DEFAULT_ROLE_NAME,
+    partition: str = "aws",
+    extended: bool = False,
 ) -> str:
     """Build a Terraform configuration (HCL) that creates the role with both policies."""
-    trust_json = json.dumps(
-        policies.trust_policy(platform_account_id=platform_account_id, external_id=external_id), indent=2
+    trust = policies.trust_policy(
+        platform_account_id=platform_account_id, external_id=external_id, partition=partition
     )
+    trust_json = json.dumps(trust, indent=2)
     permission_json = json.dumps(policies.permission_policy(extended=extended), indent=2)
     return (
         'resource "aws_iam_role" "rollcall" {\n'
@@ -105,16 +118,23 @@ def terraform_snippet(
 
 
 def build_setup_documents(
-    *, platform_account_id: str, external_id: str, role_name: str = DEFAULT_ROLE_NAME
+    *, platform_account_id: str, external_id: str, role_name: str = DEFAULT_ROLE_NAME, partition: str = "aws"
 ) -> SetupDocuments:
-    """Build every document of the setup guide for one external id."""
-    common = {"platform_account_id": platform_account_id, "external_id": external_id, "role_name": role_name}
+    """Build every document of the setup guide for one external id, in the role's partition."""
+    common = {
+        "platform_account_id": platform_account_id,
+        "external_id": external_id,
+        "role_name": role_name,
+        "partition": partition,
+    }
     return SetupDocuments(
         platform_account_id=platform_account_id,
         external_id=external_id,
         role_name=role_name,
         trust_policy=policies.as_json(
-            policies.trust_policy(platform_account_id=platform_account_id, external_id=external_id)
+            policies.trust_policy(
+                platform_account_id=platform_account_id, external_id=external_id, partition=partition
+            )
         ),
         permission_policy=policies.as_json(policies.permission_policy()),
         extended_permission_policy=policies.as_json(policies.permission_policy(extended=True)),
