@@ -1,9 +1,9 @@
 """Admin of integrations: the AWS setup page, the tabbed integration page and its actions.
 
 The add view is the setup page and the change view is a page with the tabs Status, Settings,
-Accounts and Setup guide. Every action calls a service in integrations.services; permissions are
-the model permissions (view_integration to see, change_integration to edit, retry, sync, enable
-and disable, add_integration to integrate).
+Accounts and Setup guide. Every action calls a service in integrations.services. Permissions are
+the model permissions: view_integration to see, change_integration to edit, retry, sync, enable
+and disable, and add_integration to integrate.
 """
 
 import logging
@@ -142,8 +142,8 @@ class IntegrationAdmin(admin.ModelAdmin):
         if outcome is None:
             return
         integration = outcome.integration
-        if outcome.result.ok and outcome.sync_refused:
-            messages.warning(request, outcome.sync_refused)
+        if outcome.result.ok and outcome.sync_skipped_reason:
+            messages.warning(request, outcome.sync_skipped_reason)
         elif outcome.result.ok:
             messages.success(
                 request,

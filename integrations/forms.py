@@ -24,6 +24,7 @@ def role_arn_error(value: str) -> str | None:
     parts = value.split(":", 5)
     if len(parts) < 6 or parts[0] != "arn":
         return _("This is not an ARN. A role ARN looks like %(example)s.") % {"example": ARN_EXAMPLE}
+
     _arn, partition, service, region, account_id, resource = parts
     if partition not in PARTITIONS:
         return _("The partition “%(partition)s” is not supported: use aws, aws-cn or aws-us-gov.") % {
@@ -38,6 +39,7 @@ def role_arn_error(value: str) -> str | None:
         }
     if region:
         return _("An IAM role ARN has no region, but this one has “%(region)s”.") % {"region": region}
+
     if not re.fullmatch(r"\d{12}", account_id):
         return _("The AWS account ID “%(account_id)s” is invalid: it must be exactly 12 digits.") % {
             "account_id": account_id

@@ -1,7 +1,7 @@
 """Connecting an AWS account: the connection check, integrating, settings, retry, enable and disable.
 
 The AWS calls of a check run outside any database transaction, so a slow or throttled AWS never
-holds a database lock; the result is then written in one transaction with its audit event.
+holds a database lock. The result is then written in one transaction with its audit event.
 """
 
 import logging
@@ -54,7 +54,7 @@ class IntegrateOutcome:
     integration: Integration
     result: ConnectionResult
     sync_run: SyncRun | None = None
-    sync_refused: str = ""
+    sync_skipped_reason: str = ""
 
 
 def _check(name: str, ok: bool, detail: str, **extra) -> dict:
@@ -242,7 +242,7 @@ def _queue_after_check(outcome: IntegrateOutcome, *, trigger: str, actor) -> Int
         outcome.sync_run = queue_sync(integration=outcome.integration, trigger=trigger, actor=actor)
     except SyncAlreadyRunning as error:
         outcome.sync_run = error.run
-        outcome.sync_refused = str(error)
+        outcome.sync_skipped_reason = str(error)
     return outcome
 
 

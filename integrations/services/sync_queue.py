@@ -76,7 +76,7 @@ def _hand_to_worker(run_id: int) -> None:
     try:
         task_id = async_task(RUN_SYNC_TASK, run_id, task_name=f"sync-run-{run_id}", group="sync")
     except Exception as error:
-        # The broker (database or Redis) can fail in many ways; a run left queued would block every
+        # The broker (database or Redis) can fail in many ways. A run left queued would block every
         # later sync of its integration, so it is closed as failed instead.
         logger.exception("Could not queue run=%s", run_id)
         SyncRun.objects.filter(pk=run_id, status=SyncRun.Status.QUEUED).update(

@@ -168,7 +168,7 @@ def evaluate_trust_policy(
 
     Every Allow statement must name only the platform account as principal. Every Allow statement
     that covers sts:AssumeRole must carry the condition StringEquals sts:ExternalId with exactly
-    this integration's external id; any other condition on the external id is a problem, because
+    this integration's external id. Any other condition on the external id is a problem, because
     another customer of the platform could then assume the role with an external id of their own.
     """
     problems: list[TrustProblem] = []
@@ -205,9 +205,9 @@ def evaluate_trust_policy(
 class PermissionReport:
     """Which of the extended policy's actions the role has.
 
-    ``allowed`` and ``denied`` were proven by a call or by reading the role's own policies;
-    ``inferred`` are write actions assumed present because nothing could prove them. An action in
-    none of the three is unknown and counts as missing.
+    ``allowed`` and ``denied`` were proven by a call or by reading the role's own policies.
+    ``inferred`` are write actions assumed present, because no call can prove them without a change.
+    An action in none of the three is unknown and counts as missing.
     """
 
     allowed: set[str] = field(default_factory=set)
@@ -267,8 +267,8 @@ def probe_permissions(session: boto3.Session, role: RoleArn) -> PermissionReport
             AccessKeyId=key_metadata[0]["AccessKeyId"],
         )  # fmt: skip
     else:
-        # NOTE: with no access key to ask about, GetAccessKeyLastUsed is tested with a key id that
-        # belongs to nobody; IAM answers AccessDenied before it looks the key up.
+        # NOTE: with no access key to look up, GetAccessKeyLastUsed is tested with a random key id
+        # that no user has, because IAM returns AccessDenied before it looks the key up.
         _probe(
             iam, "get_access_key_last_used", "iam:GetAccessKeyLastUsed", report,
             AccessKeyId="AKIA" + secrets.token_hex(8).upper(),

@@ -1,7 +1,7 @@
-"""What each AWS error means for a customer's integration, and what to change in AWS to fix it.
+"""Descriptions of AWS errors for a customer's integration: the problem and what to change in AWS.
 
-`describe_error` turns an AwsError (or one of Rollcall's own check codes) into a translated pair:
-the problem and the fix. Messages never contain the external id.
+`describe_error` turns an AwsError (or one of Rollcall's own check codes) into a translated
+problem and fix. Messages never contain the external id.
 """
 
 from dataclasses import dataclass
@@ -78,7 +78,10 @@ def describe_error(
         "aws_message": aws_message,
     }
     if code == ASSUME_ROLE_DENIED:
-        message = _("AWS refused to let Rollcall assume the role %(role_arn)s (AccessDenied).") % params
+        message = (
+            _("AWS denied Rollcall access to the role %(role_arn)s: AssumeRole failed with AccessDenied.")
+            % params
+        )
         fix = (
             _(
                 "In the IAM console, open the role and check its trust policy: it must trust the AWS "

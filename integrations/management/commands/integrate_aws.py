@@ -32,7 +32,12 @@ class Command(BaseCommand):
         integration = outcome.integration
         self.stdout.write(f"integration {integration.pk} {integration.status}")
         for check in integration.checks:
-            state = "ok" if check["ok"] else ("warning" if check.get("warning") else "failed")
+            if check["ok"]:
+                state = "ok"
+            elif check.get("warning"):
+                state = "warning"
+            else:
+                state = "failed"
             self.stdout.write(f"  {check['check']}: {state}: {check['detail']}")
         if outcome.sync_run is not None:
             self.stdout.write(f"  sync run {outcome.sync_run.pk} {outcome.sync_run.status}")
