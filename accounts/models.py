@@ -147,6 +147,8 @@ class SaaSAccount(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["integration", "provider_id"], name="account_unique_iam_id")
         ]
+        # The account list's order, so a page of it is read from the index instead of a full sort.
+        indexes = [models.Index(fields=["integration", "name", "id"], name="account_list_order")]
 
     def __str__(self) -> str:
         return self.name
@@ -185,3 +187,56 @@ class AccessKey(models.Model):
 
     def __str__(self) -> str:
         return self.access_key_id
+
+
+class MergeRecord(models.Model):
+    """One merge of one account into a person, with the account's state before it, so it can be undone."""
+
+    account = models.ForeignKey(
+        SaaSAccount, verbose_name=_("account"), on_delete=models.CASCADE, related_name="merge_records"
+    )
+    person = models.ForeignKey(
+        Person, verbose_name=_("merged into"), on_delete=models.PROTECT, related_name="merge_records"
+    )
+    previous_person = models.ForeignKey(
+        Person,
+        verbose_name=_("previous person"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    previous_email = models.EmailField(_("previous email"), blank=True)
+    previous_email_source = models.CharField(_("previous email source"), max_length=20, blank=True)
+    previous_link_decision = models.CharField(_("previous link decision"), max_length=20, blank=True)
+    previous_user_type = models.CharField(_("previous user type"), max_length=20, blank=True)
+    previous_user_type_reason = models.CharField(_("previous user type reason"), max_length=50, blank=True)
+    previous_user_type_reason_params = models.JSONField(
+        _("previous reason details"), default=dict, blank=True
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("merged by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    merged_at = models.DateTimeField(_("merged"), auto_now_add=True)
+    undone_at = models.DateTimeField(_("unmerged"), null=True, blank=True)
+    undone_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("unmerged by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("merge")
+        verbose_name_plural = _("merge history")
+        ordering = ["-merged_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.account} → {self.person}"

@@ -37,7 +37,7 @@ REASONS = {
 
 @dataclass(frozen=True)
 class AccountEvidence:
-    """What is known about one account when its user type is decided."""
+    """The evidence about one account from which its user type is decided."""
 
     kind: str  # "iam_user" or "iam_role"
     name: str

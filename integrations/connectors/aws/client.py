@@ -35,7 +35,7 @@ ASSUMED_ROLE_DURATION_SECONDS = 3600
 
 @dataclass
 class AwsError(Exception):
-    """A failed AWS call, reduced to what Rollcall shows and stores. Never holds credentials."""
+    """A failed AWS call, reduced to what Rollcall shows and stores; it contains no credentials."""
 
     code: str
     message: str

@@ -1,0 +1,209 @@
+"""The account and people admin's own pages: people import, merge, unmerge and suggested merges.
+
+Each view re-checks the permission it needs, shows what will change first, and calls a service.
+"""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from accounts.forms import MergeTargetForm, PeopleImportForm
+from accounts.models import Person, SaaSAccount
+from accounts.services.merging import merge_accounts, plan_merge, plan_unmerge, unmerge_account
+from accounts.services.people import get_or_create_person
+from accounts.services.people_import import PeopleImportError, import_people
+from accounts.services.suggestions import suggest_merges, unlinked_accounts
+
+SUGGESTIONS_PER_PAGE = 100
+
+
+def _context(model_admin, request, **values) -> dict:
+    return {
+        **model_admin.admin_site.each_context(request),
+        "opts": model_admin.model._meta,
+        "app_label": model_admin.model._meta.app_label,
+        **values,
+    }
+
+
+def import_people_view(model_admin, request):
+    if not (model_admin.has_add_permission(request) and model_admin.has_change_permission(request)):
+        raise PermissionDenied
+    errors = []
+    if request.method == "POST":
+        form = PeopleImportForm(request.POST, request.FILES)
+        if form.is_valid():
+            try:
+                result = import_people(file=form.cleaned_data["file"].read(), actor=request.user)
+            except PeopleImportError as error:
+                errors = error.errors
+            else:
+                messages.success(
+                    request,
+                    _(
+                        "Imported the people: %(created)s created, %(updated)s updated, "
+                        "%(unchanged)s unchanged."
+                    )
+                    % {"created": result.created, "updated": result.updated, "unchanged": result.unchanged},
+                )
+                return redirect("admin:accounts_person_changelist")
+    else:
+        form = PeopleImportForm()
+    context = _context(model_admin, request, title=_("Import people from CSV"), form=form, errors=errors)
+    return TemplateResponse(request, "admin/accounts/person/import.html", context)
+
+
+def _selected_accounts(request):
+    raw = request.POST.get("ids") if request.method == "POST" else request.GET.get("ids")
+    ids = [int(value) for value in (raw or "").split(",") if value.strip().isdigit()]
+    accounts = list(
+        SaaSAccount.objects.filter(pk__in=ids).select_related("integration", "person").order_by("name")
+    )
+    return accounts, ",".join(str(account.pk) for account in accounts)
+
+
+def merge_view(model_admin, request):
+    """Step 1 picks the person, step 2 shows each account's change, step 3 (confirm) merges."""
+    if not model_admin.has_change_permission(request):
+        raise PermissionDenied
+    accounts, ids = _selected_accounts(request)
+    changelist = reverse("admin:accounts_saasaccount_changelist")
+    if not accounts:
+        messages.warning(request, _("Select one or more accounts to merge."))
+        return redirect(changelist)
+    step = request.POST.get("step", "choose") if request.method == "POST" else "choose"
+    form = MergeTargetForm(
+        request.POST if request.method == "POST" else None, admin_site=model_admin.admin_site
+    )
+    if step == "choose" or not form.is_valid():
+        context = _context(
+            model_admin,
+            request,
+            title=_("Merge accounts into a person"),
+            form=form,
+            accounts=accounts,
+            ids=ids,
+        )
+        context["media"] = model_admin.media + form.media
+        return TemplateResponse(request, "admin/accounts/saasaccount/merge_choose.html", context)
+
+    person, is_new = form.target_person()
+    if is_new and not request.user.has_perm("accounts.add_person"):
+        raise PermissionDenied
+    changes = plan_merge(accounts=accounts, person=person)
+    relinks = [change for change in changes if change.relinks]
+    confirm_error = ""
+    if step == "merge":
+        if relinks and request.POST.get("confirm_relink") != "yes":
+            confirm_error = _(
+                "Some accounts are linked to another person. "
+                "Tick the box to confirm that they move to %(person)s."
+            ) % {"person": person}
+        else:
+            if is_new:
+                person = get_or_create_person(
+                    email=person.email, name=person.name, kind=person.kind, actor=request.user
+                )
+            merge_accounts(accounts=accounts, person=person, actor=request.user)
+            messages.success(
+                request,
+                _("Merged %(count)s account(s) into %(person)s.")
+                % {"count": len(accounts), "person": person},
+            )
+            return redirect(changelist)
+    context = _context(
+        model_admin,
+        request,
+        title=_("Confirm the merge into %(person)s") % {"person": person},
+        form=form,
+        person=person,
+        is_new=is_new,
+        changes=changes,
+        relinks=relinks,
+        confirm_error=confirm_error,
+        ids=ids,
+    )
+    return TemplateResponse(request, "admin/accounts/saasaccount/merge_confirm.html", context)
+
+
+def unmerge_view(model_admin, request):
+    """Show what unmerging the selected accounts changes, and unmerge them on a confirmed POST."""
+    if not model_admin.has_change_permission(request):
+        raise PermissionDenied
+    accounts, ids = _selected_accounts(request)
+    linked = [account for account in accounts if account.person_id is not None]
+    changelist = reverse("admin:accounts_saasaccount_changelist")
+    if not linked:
+        messages.warning(
+            request, _("None of the selected accounts is linked to a person, so there is nothing to unmerge.")
+        )
+        return redirect(changelist)
+    if request.method == "POST" and request.POST.get("confirm") == "yes":
+        for account in linked:
+            unmerge_account(account=account, actor=request.user)
+        messages.success(request, _("Unmerged %(count)s account(s).") % {"count": len(linked)})
+        if len(linked) == 1:
+            return redirect("admin:accounts_saasaccount_change", linked[0].pk)
+        return redirect(changelist)
+    changes = [plan_unmerge(account=account) for account in linked]
+    context = _context(model_admin, request, title=_("Confirm the unmerge"), changes=changes, ids=ids)
+    return TemplateResponse(request, "admin/accounts/saasaccount/unmerge_confirm.html", context)
+
+
+def _parse_pair(value: str) -> tuple[int, int] | None:
+    account_id, _separator, person_id = value.partition(":")
+    if account_id.isdigit() and person_id.isdigit():
+        return int(account_id), int(person_id)
+    return None
+
+
+def suggestions_view(model_admin, request):
+    """List unlinked accounts with candidate people and merge the ones accepted."""
+    if not model_admin.has_view_permission(request):
+        raise PermissionDenied
+    if request.method == "POST":
+        if not model_admin.has_change_permission(request):
+            raise PermissionDenied
+        values = (
+            [request.POST["accept_one"]] if request.POST.get("accept_one") else request.POST.getlist("accept")
+        )
+        pairs = [pair for pair in map(_parse_pair, values) if pair]
+        accepted = _accept_suggestions(pairs, actor=request.user)
+        if accepted:
+            messages.success(request, _("Merged %(count)s account(s).") % {"count": accepted})
+        else:
+            messages.warning(request, _("Select at least one suggestion to accept."))
+        return redirect(request.get_full_path())
+
+    paginator = Paginator(unlinked_accounts(), SUGGESTIONS_PER_PAGE)
+    page = paginator.get_page(request.GET.get("page"))
+    suggestions = suggest_merges(page.object_list)
+    context = _context(
+        model_admin,
+        request,
+        title=_("Suggested merges"),
+        suggestions=suggestions,
+        page=page,
+        can_change=model_admin.has_change_permission(request),
+    )
+    return TemplateResponse(request, "admin/accounts/saasaccount/suggestions.html", context)
+
+
+def _accept_suggestions(pairs: list[tuple[int, int]], *, actor) -> int:
+    """Merge each (account, person) pair whose account is still unlinked; return how many merged."""
+    chosen: dict[int, int] = {}
+    for account_id, person_id in pairs:
+        chosen.setdefault(account_id, person_id)
+    accounts = unlinked_accounts().filter(pk__in=chosen)
+    people = Person.objects.in_bulk(set(chosen.values()))
+    merged = 0
+    for account in accounts:
+        person = people.get(chosen[account.pk])
+        if person is not None:
+            merge_accounts(accounts=[account], person=person, actor=actor)
+            merged += 1
+    return merged
