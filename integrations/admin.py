@@ -16,6 +16,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
 
+from accounts.models import SaaSAccount
 from integrations.connectors.aws import errors as aws_errors
 from integrations.connectors.aws.client import AwsError, platform_account_id
 from integrations.connectors.aws.connection import parse_role_arn
@@ -282,8 +283,6 @@ class IntegrationAdmin(admin.ModelAdmin):
         return TemplateResponse(request, "admin/integrations/integration/integration.html", context)
 
     def _status_context(self, integration: Integration) -> dict:
-        from accounts.models import SaaSAccount
-
         labels = check_labels()
         checks = [
             {**check, "label": labels.get(check.get("check"), check.get("check"))}

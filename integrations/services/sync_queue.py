@@ -21,10 +21,11 @@ class SyncAlreadyRunning(Exception):
 
     def __init__(self, run: SyncRun):
         self.run = run
-        super().__init__(
-            _("Sync run %(run)s of this integration is already %(status)s.")
-            % {"run": run.pk, "status": run.get_status_display()}
-        )
+        if run.status == SyncRun.Status.RUNNING:
+            message = _("Sync run %(run)s of this integration is already running.")
+        else:
+            message = _("Sync run %(run)s of this integration is already queued.")
+        super().__init__(message % {"run": run.pk})
 
 
 class SyncNotAllowed(Exception):

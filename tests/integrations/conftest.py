@@ -42,9 +42,6 @@ def fake_aws(fake_aws_server, monkeypatch, settings):
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", fake.platform_credentials["aws_access_key_id"])
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", fake.platform_credentials["aws_secret_access_key"])
     settings.PLATFORM_AWS_ACCOUNT_ID = ""
-    settings.AWS_MAX_ATTEMPTS = 2
-    settings.AWS_CONNECT_TIMEOUT_SECONDS = 2
-    settings.AWS_READ_TIMEOUT_SECONDS = 5
     cache.delete(PLATFORM_ACCOUNT_ID_CACHE_KEY)
     yield fake
     cache.delete(PLATFORM_ACCOUNT_ID_CACHE_KEY)

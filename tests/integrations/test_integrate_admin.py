@@ -374,7 +374,7 @@ def test_double_retry_queues_one_sync(admin_client, customer_role):
 
     assert SyncRun.objects.count() == 1
     assert "is queued" in first.content.decode()
-    assert "is already Queued" in second.content.decode()
+    assert "is already queued" in second.content.decode()
 
 
 def test_sync_now_and_disable_enable(admin_client, customer_role):
