@@ -57,6 +57,8 @@ class IntegrateOutcome:
     sync_skipped_reason: str = ""
 
 
+# NOTE: check details and the error message and fix are stored as text in the language that was
+# active when the check ran, so they are shown untranslated to a reader of another language.
 def _check(name: str, ok: bool, detail: str, **extra) -> dict:
     return {"check": name, "ok": ok, "detail": detail, **extra}
 
