@@ -19,7 +19,7 @@ def _target_account(request, caller) -> str:
 
 
 def handle(state: FakeState, request, caller, forward):
-    """Answer the contact information calls from the fake's state and pass other Account calls to moto."""
+    """Handle the contact information calls from the fake's state and pass other Account calls to moto."""
     from .layer import json_response
 
     if request.action == "GetContactInformation":

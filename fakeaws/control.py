@@ -6,6 +6,7 @@ which offers the same control methods as ``FakeAWS``.
 
 import json
 import logging
+import urllib.error
 import urllib.request
 from datetime import datetime
 
@@ -46,42 +47,67 @@ class ControlApp:
         return [body]
 
     def route(self, method: str, path: str, payload: dict) -> tuple[int, dict]:
-        fake = self.fake
-        if (method, path) == ("GET", "/info"):
-            return 200, fake.info()
-        if (method, path) == ("GET", "/calls"):
-            return 200, fake.calls.to_dict()
-        if (method, path) == ("POST", "/reset"):
-            fake.reset()
-            return 200, {}
-        if (method, path) == ("GET", "/faults"):
-            return 200, {"faults": [fault.to_dict() for fault in fake.faults]}
-        if (method, path) == ("POST", "/faults"):
-            fault = fake.inject_fault(**payload)
-            return 201, fault.to_dict()
-        if (method, path) == ("DELETE", "/faults"):
-            fake.clear_faults()
-            return 200, {}
-        if (method, path) == ("POST", "/config"):
-            fake.configure(**payload)
-            return 200, fake.info()
-        if (method, path) == ("POST", "/seed"):
-            return 200, fake.seed(
-                payload["seed"], **({"account_id": payload["account_id"]} if "account_id" in payload else {})
-            )
-        if (method, path) == ("POST", "/last-used"):
-            fake.set_last_used(
-                payload["account_id"],
-                payload["access_key_id"],
-                when=_parse_when(payload["when"]),
-                service=payload.get("service", "iam"),
-                region=payload.get("region", "us-east-1"),
-            )
-            return 200, {}
-        if (method, path) == ("POST", "/password-last-used"):
-            fake.set_password_last_used(payload["account_id"], payload["user_name"], _parse_when(payload["when"]))
-            return 200, {}
-        return 404, {"error": f"no control endpoint {method} {PREFIX}{path}"}
+        routes = {
+            ("GET", "/info"): self.info,
+            ("GET", "/calls"): self.calls,
+            ("POST", "/reset"): self.reset,
+            ("GET", "/faults"): self.list_faults,
+            ("POST", "/faults"): self.add_fault,
+            ("DELETE", "/faults"): self.clear_faults,
+            ("POST", "/config"): self.configure,
+            ("POST", "/seed"): self.seed,
+            ("POST", "/last-used"): self.set_last_used,
+            ("POST", "/password-last-used"): self.set_password_last_used,
+        }
+        handler = routes.get((method, path))
+        if handler is None:
+            return 404, {"error": f"control endpoint not found: {method} {PREFIX}{path}; see fakeaws/README.md"}
+        return handler(payload)
+
+    def info(self, payload: dict) -> tuple[int, dict]:
+        return 200, self.fake.info()
+
+    def calls(self, payload: dict) -> tuple[int, dict]:
+        return 200, self.fake.calls.to_dict()
+
+    def reset(self, payload: dict) -> tuple[int, dict]:
+        self.fake.reset()
+        return 200, {}
+
+    def list_faults(self, payload: dict) -> tuple[int, dict]:
+        return 200, {"faults": [fault.to_dict() for fault in self.fake.faults]}
+
+    def add_fault(self, payload: dict) -> tuple[int, dict]:
+        fault = self.fake.inject_fault(**payload)
+        return 201, fault.to_dict()
+
+    def clear_faults(self, payload: dict) -> tuple[int, dict]:
+        self.fake.clear_faults()
+        return 200, {}
+
+    def configure(self, payload: dict) -> tuple[int, dict]:
+        self.fake.configure(**payload)
+        return 200, self.fake.info()
+
+    def seed(self, payload: dict) -> tuple[int, dict]:
+        options = {}
+        if "account_id" in payload:
+            options["account_id"] = payload["account_id"]
+        return 200, self.fake.seed(payload["seed"], **options)
+
+    def set_last_used(self, payload: dict) -> tuple[int, dict]:
+        self.fake.set_last_used(
+            payload["account_id"],
+            payload["access_key_id"],
+            when=_parse_when(payload["when"]),
+            service=payload.get("service", "iam"),
+            region=payload.get("region", "us-east-1"),
+        )
+        return 200, {}
+
+    def set_password_last_used(self, payload: dict) -> tuple[int, dict]:
+        self.fake.set_password_last_used(payload["account_id"], payload["user_name"], _parse_when(payload["when"]))
+        return 200, {}
 
 
 class RemoteFakeAWS:

@@ -4,7 +4,7 @@ import json
 import uuid
 from xml.sax.saxutils import escape
 
-# XML namespaces of the Query-protocol services that the fake answers itself.
+# XML namespaces of the Query-protocol services whose errors the layer builds itself.
 QUERY_NAMESPACES = {
     "iam": "https://iam.amazonaws.com/doc/2010-05-08/",
     "sts": "https://sts.amazonaws.com/doc/2011-06-15/",

@@ -5,10 +5,11 @@ import logging
 import os
 import re
 import threading
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import boto3
 from botocore.config import Config
+from moto.core.utils import utcnow
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import make_server
 
@@ -45,7 +46,7 @@ class FakeAWS:
 
     ``rate`` is the request rate per AWS account in requests per second (None means unlimited) and
     ``burst`` the bucket size (one second of requests by default). ``latency_ms`` is added to every
-    non-admin call.
+    non-admin call. ``verify_signatures=False`` accepts any secret key for a known access key.
     """
 
     def __init__(
@@ -57,9 +58,11 @@ class FakeAWS:
         host: str = "127.0.0.1",
         port: int = 0,
         platform_account_id: str = DEFAULT_PLATFORM_ACCOUNT_ID,
+        verify_signatures: bool = True,
     ):
         _validate_account_id(platform_account_id)
         self.host = host
+        self.verify_signatures = verify_signatures
         self.port = port
         self.state = FakeState(platform_account_id=platform_account_id)
         self.state.configure(latency_ms=latency_ms, rate=rate, burst=burst)
@@ -74,7 +77,7 @@ class FakeAWS:
         if "MOTO_ACCOUNT_ID" in os.environ:
             raise RuntimeError("MOTO_ACCOUNT_ID is set, which makes moto ignore access keys: unset it to use fakeaws")
         moto_app = DomainDispatcherApplication(create_backend_app)
-        self.layer = AWSLayer(moto_app, self.state, ControlApp(self))
+        self.layer = AWSLayer(moto_app, self.state, ControlApp(self), verify_signatures=self.verify_signatures)
         self._server = make_server(self.host, self.port, self.layer, threaded=True, request_handler=QuietRequestHandler)
         self.port = self._server.server_port
         self._thread = threading.Thread(target=self._server.serve_forever, name="fakeaws", daemon=True)
@@ -100,7 +103,7 @@ class FakeAWS:
         self.stop()
 
     def reset(self) -> None:
-        """Return to an empty state: no customer accounts, faults or counts; latency and rate stay."""
+        """Remove every account, fault and count, and recreate the platform principal. Latency and rate stay."""
         self.state.reset()
         moto_state.reset_all_backends()
         if self.layer is not None:
@@ -127,7 +130,8 @@ class FakeAWS:
 
     def _create_platform_principal(self) -> None:
         backend = moto_state.iam_backend(self.platform_account_id)
-        backend.create_user(region_name="us-east-1", user_name=PLATFORM_USER_NAME)
+        user = backend.create_user(region_name="us-east-1", user_name=PLATFORM_USER_NAME)
+        moto_state.make_aws_style_id(user, "user")
         moto_state.add_access_key(
             self.platform_account_id, PLATFORM_USER_NAME, PLATFORM_ACCESS_KEY_ID, PLATFORM_SECRET_ACCESS_KEY
         )
@@ -145,7 +149,7 @@ class FakeAWS:
 
     # Accounts and roles.
     def create_account(self, account_id: str, *, contact_information: dict | None = None) -> str:
-        """Create a customer account; ``contact_information`` is what GetContactInformation returns."""
+        """Create a customer account. ``contact_information`` is what GetContactInformation returns for it."""
         _validate_account_id(account_id)
         if account_id == self.platform_account_id:
             raise ValueError(f"account {account_id} is the platform account: choose another id for a customer")
@@ -226,7 +230,7 @@ class FakeAWS:
             region_name=region,
             aws_access_key_id=admin_access_key(account_id),
             aws_secret_access_key=ADMIN_SECRET,
-            config=Config(retries={"mode": "standard", "max_attempts": 1}),
+            config=Config(retries={"mode": "standard", "total_max_attempts": 1}),
         )
 
     def iam(self, account_id: str):
@@ -251,6 +255,13 @@ class FakeAWS:
             aws_session_token=credentials["SessionToken"],
             region_name="us-east-1",
         )
+
+    def expire_sessions(self) -> int:
+        """Expire every STS session issued so far, as if its duration had passed, and return how many."""
+        sessions = moto_state.all_sessions()
+        for session in sessions:
+            session.expiration = utcnow() - timedelta(seconds=1)
+        return len(sessions)
 
     # Usage data that moto never records by itself.
     def set_last_used(
@@ -337,12 +348,13 @@ class FakeAWS:
 
     # Seeds.
     def seed(self, name: str, **options) -> dict:
-        """Load a named seed: "demo", or "large:N" for N users; return its accounts, roles and external ids."""
+        """Load the seed "demo" or "large:N" (N users) and return its accounts, roles and external ids."""
         from . import seeds
 
         return seeds.load(self, name, **options)
 
-    def seed_large(self, n_users: int, *, account_id: str = "333333333333", **options) -> dict:
+    def seed_large(self, n_users: int, *, account_id: str | None = None) -> dict:
+        """Create one account with ``n_users`` users for benchmarks (account 444444444444 by default)."""
         from . import seeds
 
-        return seeds.seed_large(self, n_users, account_id=account_id, **options)
+        return seeds.seed_large(self, n_users, account_id=account_id or seeds.LARGE_ACCOUNT_ID)

@@ -1,9 +1,10 @@
-"""IAM behaviour that moto 5.2.5 gets wrong or lacks, answered the way AWS answers it."""
+"""IAM behaviour that moto 5.2.5 gets wrong or lacks, reproduced as AWS behaves."""
 
 import base64
 import binascii
 import csv
 import io
+import threading
 import xml.etree.ElementTree as ElementTree
 from datetime import UTC, datetime
 
@@ -39,7 +40,7 @@ PAGINATED_RESULT_KEYS: dict[str, tuple[str, ...]] = {
 # IAM returns at most this many items per page when the request sets no MaxItems.
 DEFAULT_MAX_ITEMS = 100
 MAX_MAX_ITEMS = 1000
-# moto pages some lists itself (ListRoles with 100 by default), so the layer asks it for everything.
+# moto pages some lists itself (ListRoles with 100 by default), so the layer requests the complete list.
 UNLIMITED_MAX_ITEMS = "1000000"
 
 CREDENTIAL_REPORT_COLUMNS = (
@@ -127,12 +128,79 @@ def parse_max_items(value: str | None) -> int:
     return max_items
 
 
+# ListUsers and GetAccountAuthorizationDetails serialize every user, which takes seconds per page with
+# thousands of users, so for them the page is cut inside moto's backend before serialization. The
+# window is per thread because werkzeug serves each request in its own thread.
+_page_window = threading.local()
+
+
+class PageWindow:
+    """Offset and size of the page that the current thread's request selects, and the full list length."""
+
+    def __init__(self, offset: int, max_items: int):
+        self.offset = offset
+        self.max_items = max_items
+        self.total = 0
+
+    def cut(self, items: list) -> list:
+        self.total = len(items)
+        return items[self.offset : self.offset + self.max_items]
+
+
+def _current_window() -> PageWindow | None:
+    return getattr(_page_window, "window", None)
+
+
+def _install_backend_windows() -> None:
+    """Wrap moto's IAMBackend.list_users and get_account_authorization_details to honour the thread's window.
+
+    NOTE: this patches moto's class for the whole process, but the wrappers only act while the layer
+    serves a request, so in-process ``mock_aws`` users see moto's usual behaviour.
+    """
+    list_users = IAMBackend.list_users
+    account_details = IAMBackend.get_account_authorization_details
+    if getattr(list_users, "fakeaws_wrapped", False):
+        return
+
+    def windowed_list_users(self, path_prefix, marker, max_items):
+        users = list(list_users(self, path_prefix, marker, max_items))
+        window = _current_window()
+        return window.cut(users) if window else users
+
+    def windowed_account_details(self, policy_filter):
+        details = account_details(self, policy_filter)
+        window = _current_window()
+        if window is None:
+            return details
+        keys = ("users", "groups", "roles", "managed_policies")
+        combined = [(key, item) for key in keys for item in details[key]]
+        page = {key: [] for key in keys}
+        for key, item in window.cut(combined):
+            page[key].append(item)
+        return {**details, **page}
+
+    windowed_list_users.fakeaws_wrapped = True
+    IAMBackend.list_users = windowed_list_users
+    IAMBackend.get_account_authorization_details = windowed_account_details
+
+
+_install_backend_windows()
+WINDOWED_ACTIONS = ("ListUsers", "GetAccountAuthorizationDetails")
+
+
+def set_page_window(window: PageWindow | None) -> None:
+    _page_window.window = window
+
+
 def _child(element: ElementTree.Element, name: str) -> ElementTree.Element | None:
     return element.find(f"{{{IAM_NAMESPACE}}}{name}")
 
 
-def paginate_response(body: bytes, action: str, offset: int, max_items: int) -> bytes:
-    """Cut moto's complete list response down to one page and set IsTruncated and Marker."""
+def paginate_response(body: bytes, action: str, offset: int, max_items: int, total: int | None = None) -> bytes:
+    """Cut moto's complete list response down to one page and set IsTruncated and Marker.
+
+    ``total`` is the full list length when moto's backend already returned only the page.
+    """
     root = ElementTree.fromstring(body)
     result = _child(root, f"{action}Result")
     if result is None:
@@ -143,10 +211,12 @@ def paginate_response(body: bytes, action: str, offset: int, max_items: int) -> 
         if container is not None:
             items.extend((container, member) for member in list(container))
     page_end = offset + max_items
-    for index, (container, member) in enumerate(items):
-        if not offset <= index < page_end:
-            container.remove(member)
-    truncated = page_end < len(items)
+    if total is None:
+        for index, (container, member) in enumerate(items):
+            if not offset <= index < page_end:
+                container.remove(member)
+        total = len(items)
+    truncated = page_end < total
 
     for name in ("IsTruncated", "Marker"):
         old = _child(result, name)
@@ -186,7 +256,7 @@ def credential_report_rows(backend: IAMBackend) -> list[list[str]]:
             password = ["false", "N/A", "N/A", "N/A"]
         else:
             last_used = _iso(user.password_last_used) if user.password_last_used else "no_information"
-            # moto does not record when a password was set, so the user's creation time stands in.
+            # moto does not record when a password was set, so the user's creation time is used instead.
             password = ["true", last_used, _iso(user.create_date), "N/A"]
         keys = list(user.access_keys) + [None, None]
         certs = list(user.signing_certificates.values()) + [None, None]

@@ -1,10 +1,10 @@
 """WSGI middleware in front of moto's server that makes IAM, STS and Account behave like AWS.
 
-For every signed IAM, STS or Account request the layer resolves the caller from the SigV4 access
-key, counts the call, adds the configured latency, applies the account's rate limit and any injected
-fault, checks the caller's permissions (assumed-role sessions only) and AssumeRole trust policies,
-then either answers itself or forwards the request to moto and corrects moto's response.
-Requests for other services go to moto unchanged.
+For every signed IAM, STS or Account request, the layer resolves the caller from the SigV4 access
+key and counts the call. It then adds the configured latency and applies the account's rate limit
+and any injected fault. Next it checks the permissions of assumed-role sessions and the trust
+policy of AssumeRole. Last, it either builds the response itself or forwards the request to moto
+and corrects moto's response. Requests for other services go to moto unchanged.
 """
 
 import io
@@ -16,7 +16,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import parse_qs, urlencode
 
-from . import account_service, evaluation, iam_corrections, moto_state
+from moto.core.utils import utcnow
+
+from . import account_service, evaluation, iam_corrections, moto_state, signing
 from .errors import AWSError, error_response, status_line
 from .moto_state import Caller
 from .state import FakeState, Fault
@@ -76,8 +78,9 @@ def json_response(document: dict, status: int = 200) -> Response:
 class AWSLayer:
     """The WSGI application that wraps moto's ``DomainDispatcherApplication``."""
 
-    def __init__(self, moto_app, state: FakeState, control_app=None):
+    def __init__(self, moto_app, state: FakeState, control_app=None, *, verify_signatures: bool = True):
         self.moto_app = moto_app
+        self.verify_signatures = verify_signatures
         self.state = state
         self.control_app = control_app
         self.report_generated_at: dict[str, datetime] = {}
@@ -93,6 +96,11 @@ class AWSLayer:
         try:
             response = self.handle(environ, parsed)
         except AWSError as error:
+            response = Response(*error_response(parsed.protocol, parsed.service, error))
+        except Exception:
+            # A bug in the layer or in moto: return a 500 as AWS does for its own faults, and log the trace.
+            logger.exception("Failed to handle %s:%s", parsed.service, parsed.action)
+            error = AWSError("InternalFailure", "fakeaws failed to handle the request; see its log for the trace", 500)
             response = Response(*error_response(parsed.protocol, parsed.service, error))
         start_response(response.status, response.headers)
         return [response.body]
@@ -150,7 +158,15 @@ class AWSLayer:
         if key.startswith(ADMIN_KEY_PREFIX):
             account_id = key[len(ADMIN_KEY_PREFIX) :]
             environ["HTTP_X_MOTO_ACCOUNT_ID"] = account_id
-            return Caller(account_id=account_id, arn=f"arn:aws:iam::{account_id}:root", kind="admin")
+            caller = Caller(
+                account_id=account_id,
+                arn=f"arn:aws:iam::{account_id}:root",
+                kind="admin",
+                secret_access_key=ADMIN_SECRET,
+            )
+            if self.verify_signatures:
+                self.check_signature(environ, request, caller.secret_access_key)
+            return caller
         caller = moto_state.resolve_caller(key)
         if caller is None:
             logger.info("Rejecting %s: access key %s is unknown", request.action, key)
@@ -159,7 +175,45 @@ class AWSLayer:
                     "UnrecognizedClientException", "The security token included in the request is invalid.", 403
                 )
             raise AWSError("InvalidClientTokenId", "The security token included in the request is invalid.", 403)
+        if self.verify_signatures:
+            self.check_signature(environ, request, caller.secret_access_key)
+        if caller.kind == "assumed-role":
+            self.check_session_token(environ, request, caller)
         return caller
+
+    @staticmethod
+    def check_signature(environ, request: ParsedRequest, secret_access_key: str | None) -> None:
+        valid = secret_access_key is not None and signing.is_signature_valid(
+            environ,
+            request.body,
+            access_key_id=request.access_key_id,
+            secret_access_key=secret_access_key,
+            region=request.region,
+            service=request.service,
+        )
+        if valid:
+            return
+        logger.info("Rejecting %s: signature does not match for access key %s", request.action, request.access_key_id)
+        message = (
+            "The request signature we calculated does not match the signature you provided. "
+            "Check your AWS Secret Access Key and signing method. Consult the service documentation for details."
+        )
+        code = "InvalidSignatureException" if request.protocol == "rest-json" else "SignatureDoesNotMatch"
+        raise AWSError(code, message, 403)
+
+    @staticmethod
+    def check_session_token(environ, request: ParsedRequest, caller: Caller) -> None:
+        """Reject STS session keys sent without their own session token, or after they expired."""
+        session = caller.session
+        if session is None or environ.get("HTTP_X_AMZ_SECURITY_TOKEN") != session.session_token:
+            logger.info("Rejecting %s: session token missing or wrong for %s", request.action, caller.arn)
+            code = "UnrecognizedClientException" if request.protocol == "rest-json" else "InvalidClientTokenId"
+            raise AWSError(code, "The security token included in the request is invalid.", 403)
+        if utcnow() >= session.expiration:
+            logger.info("Rejecting %s: session of %s expired", request.action, caller.arn)
+            if request.protocol == "rest-json":
+                raise AWSError("ExpiredTokenException", "The security token included in the request is expired", 403)
+            raise AWSError("ExpiredToken", "The security token included in the request is expired", 400)
 
     def apply_limits(self, request: ParsedRequest, caller: Caller) -> Fault | None:
         """Count the call, then apply latency, the rate limit and injected faults; return the due fault."""
@@ -168,7 +222,8 @@ class AWSLayer:
         if state.latency_ms:
             time.sleep(state.latency_ms / 1000)
         if not state.take_token(caller.account_id):
-            logger.info("Throttling %s for account %s", request.action, caller.account_id)
+            # DEBUG, because a benchmark may throttle thousands of calls; FakeAWS.calls counts them.
+            logger.debug("Throttling %s for account %s", request.action, caller.account_id)
             raise AWSError("Throttling", "Rate exceeded", 400)
         fault = state.pop_fault(request.action, caller.account_id)
         if fault is None:
@@ -196,8 +251,11 @@ class AWSLayer:
         )
         logger.info("Denying %s to %s", action, caller.arn)
         if request.protocol == "rest-json":
+            resource = f"arn:aws:account::{caller.account_id}:account"
             raise AWSError(
-                "AccessDeniedException", f"User: {caller.arn} is not authorized to perform: {action} {reason}", 403
+                "AccessDeniedException",
+                f"User: {caller.arn} is not authorized to perform: {action} on resource: {resource} {reason}",
+                403,
             )
         resource = self.resource_arn(request, caller.account_id)
         raise AWSError(
@@ -232,11 +290,11 @@ class AWSLayer:
 
     def check_trust(self, request: ParsedRequest, caller: Caller) -> None:
         """Raise AccessDenied, as STS does, unless the role exists and its trust policy lets the caller in."""
+        if caller.kind == "admin":
+            return
         role_arn = request.params.get("RoleArn", "")
         match = re.fullmatch(r"arn:aws:iam::(\d{12}):role/(?:.*/)?([\w+=,.@-]+)", role_arn)
         role = moto_state.find_role(match.group(1), match.group(2)) if match else None
-        if caller.kind == "admin":
-            return
         trust = evaluation.TrustRequest(
             caller_account_id=caller.account_id, caller_arn=caller.arn, external_id=request.params.get("ExternalId")
         )
@@ -277,7 +335,25 @@ class AWSLayer:
             return xml_response(iam_corrections.empty_list_response(action, "ServiceSpecificCredentials"))
         elif action in iam_corrections.PAGINATED_RESULT_KEYS:
             return self.forward_paginated(environ, request)
+        elif action in ("CreateUser", "CreateGroup"):
+            return self.forward_with_aws_style_id(environ, request, caller)
         return self.forward(environ)
+
+    def forward_with_aws_style_id(self, environ, request: ParsedRequest, caller: Caller) -> Response:
+        """Create the user or group in moto, then give it an AWS-shaped id (AIDA..., AGPA...)."""
+        response = self.forward(environ)
+        if response.status_code != 200:
+            return response
+        backend = moto_state.iam_backend(caller.account_id)
+        if request.action == "CreateUser":
+            entity, kind = backend.users.get(request.params.get("UserName", "")), "user"
+        else:
+            entity, kind = backend.groups.get(request.params.get("GroupName", "")), "group"
+        changed = moto_state.make_aws_style_id(entity, kind) if entity else None
+        if changed:
+            old_id, new_id = changed
+            response.replace_body(response.body.replace(old_id.encode(), new_id.encode()))
+        return response
 
     def forward_paginated(self, environ, request: ParsedRequest) -> Response:
         """Ask moto for the complete list, then return the page that Marker and MaxItems select."""
@@ -290,10 +366,19 @@ class AWSLayer:
         environ["CONTENT_LENGTH"] = str(len(body))
         environ["CONTENT_TYPE"] = "application/x-www-form-urlencoded; charset=utf-8"
         environ["QUERY_STRING"] = ""
-        response = self.forward(environ)
+        window = None
+        if request.action in iam_corrections.WINDOWED_ACTIONS:
+            window = iam_corrections.PageWindow(offset, max_items)
+        iam_corrections.set_page_window(window)
+        try:
+            response = self.forward(environ)
+        finally:
+            iam_corrections.set_page_window(None)
         if response.status_code != 200:
             return response
-        response.replace_body(iam_corrections.paginate_response(response.body, request.action, offset, max_items))
+        total = window.total if window else None
+        page = iam_corrections.paginate_response(response.body, request.action, offset, max_items, total)
+        response.replace_body(page)
         return response
 
     def forward(self, environ) -> Response:

@@ -10,7 +10,7 @@ from datetime import datetime
 from moto.core.base_backend import BackendDict
 from moto.core.model_instances import reset_model_data
 from moto.iam.models import AccessKey, AccessKeyLastUsed, IAMBackend, Role, User, iam_backends
-from moto.sts.models import sts_backends
+from moto.sts.models import AssumedRole, sts_backends
 
 PARTITION = "aws"
 
@@ -33,6 +33,8 @@ class Caller:
     arn: str
     kind: str  # "user", "assumed-role" or "admin"
     role_name: str | None = None
+    session: AssumedRole | None = None
+    secret_access_key: str | None = None
 
 
 def find_access_key(access_key_id: str) -> tuple[str, AccessKey] | None:
@@ -46,10 +48,16 @@ def find_access_key(access_key_id: str) -> tuple[str, AccessKey] | None:
     return None
 
 
-def session_name_for(account_id: str, access_key_id: str) -> str:
-    backend = sts_backends[account_id][PARTITION]
-    assumed_role = backend.get_assumed_role_from_access_key(access_key_id)
-    return assumed_role.session_name if assumed_role else "session"
+def find_session(account_id: str, access_key_id: str) -> AssumedRole | None:
+    return sts_backends[account_id][PARTITION].get_assumed_role_from_access_key(access_key_id)
+
+
+def all_sessions() -> list[AssumedRole]:
+    sessions = []
+    for account in list(sts_backends.values()):
+        if PARTITION in account.keys():
+            sessions.extend(account[PARTITION].assumed_roles)
+    return sessions
 
 
 def resolve_caller(access_key_id: str) -> Caller | None:
@@ -60,12 +68,20 @@ def resolve_caller(access_key_id: str) -> Caller | None:
     account_id, key = found
     if key.role_arn:
         role_name = key.role_arn.rsplit("/", 1)[-1]
-        session_name = session_name_for(account_id, access_key_id)
+        session = find_session(account_id, access_key_id)
+        session_name = session.session_name if session else "session"
         arn = f"arn:aws:sts::{account_id}:assumed-role/{role_name}/{session_name}"
-        return Caller(account_id=account_id, arn=arn, kind="assumed-role", role_name=role_name)
+        return Caller(
+            account_id=account_id,
+            arn=arn,
+            kind="assumed-role",
+            role_name=role_name,
+            session=session,
+            secret_access_key=key.secret_access_key,
+        )
     user = iam_backend(account_id).users.get(key.user_name or "")
     arn = user.arn if user else f"arn:aws:iam::{account_id}:user/{key.user_name}"
-    return Caller(account_id=account_id, arn=arn, kind="user")
+    return Caller(account_id=account_id, arn=arn, kind="user", secret_access_key=key.secret_access_key)
 
 
 def find_role(account_id: str, role_name: str) -> Role | None:
@@ -107,3 +123,17 @@ def set_access_key_last_used(account_id: str, access_key_id: str, *, when: datet
     if key is None:
         raise KeyError(f"access key {access_key_id} not found in account {account_id}")
     key.last_used = AccessKeyLastUsed(timestamp=when, service=service, region=region)
+
+
+# moto 5.2.5 gives users and groups lowercase random ids, where AWS ids start with AIDA and AGPA.
+ID_PREFIXES = {"user": "AIDA", "group": "AGPA"}
+
+
+def make_aws_style_id(entity, kind: str) -> tuple[str, str] | None:
+    """Replace a moto user or group id with an AWS-shaped one; return (old, new) when it changed."""
+    prefix = ID_PREFIXES[kind]
+    old_id = entity.id
+    if old_id.startswith(prefix):
+        return None
+    entity.id = prefix + old_id[:17].upper()
+    return old_id, entity.id

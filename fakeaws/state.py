@@ -10,9 +10,10 @@ from dataclasses import dataclass, field
 class Fault:
     """One injected failure: the ``nth`` matching call from now fails once, then the fault is removed.
 
-    ``kind`` is "error" (an AWS-shaped error with ``code``, ``status`` and ``message``), "hang" (the
-    call waits ``hang_seconds`` or until the fake is reset, then proceeds normally) or "malformed"
-    (HTTP 200 with the first half of moto's body, which no XML or JSON parser accepts).
+    ``kind`` is one of:
+    - "error": an AWS-shaped error with ``code``, ``status`` and ``message``;
+    - "hang": the call waits ``hang_seconds`` or until the fake is reset, then proceeds normally;
+    - "malformed": HTTP 200 with the first half of moto's body, which no XML or JSON parser accepts.
     """
 
     action: str
