@@ -1,14 +1,10 @@
-"""Fixtures of the integration tests: the fake AWS, a customer role and a view of the django-q2 queue.
-
-NOTE: `fake_aws` here has the interface of the fixture in fakeaws.pytest_plugin; once that plugin
-is registered for the suite, this definition can go.
-"""
+"""Fixtures of the integration tests: the fake AWS, a customer role and a view of the django-q2 queue."""
 
 import pytest
 from django.core.cache import cache
 from django_q.models import OrmQ
 
-from fakeaws import FakeAWS
+from fakeaws import pytest_plugin
 from integrations.connectors.aws import policies
 from integrations.connectors.aws.client import PLATFORM_ACCOUNT_ID_CACHE_KEY
 
@@ -24,26 +20,17 @@ CONTACT = {
     "PostalCode": "100-0001",
 }
 
-
-@pytest.fixture(scope="session")
-def fake_aws_server():
-    fake = FakeAWS(latency_ms=0, rate=None)
-    fake.start()
-    yield fake
-    fake.stop()
+# The fake AWS fixtures, for this folder until the top-level conftest loads the plugin itself.
+fake_aws_server = pytest_plugin.fake_aws_server
+fake_aws = pytest_plugin.fake_aws
 
 
-@pytest.fixture
-def fake_aws(fake_aws_server, monkeypatch, settings):
-    """The fake AWS, emptied, with the platform's credentials and endpoint in the environment."""
-    fake = fake_aws_server
-    fake.reset()
-    monkeypatch.setenv("AWS_ENDPOINT_URL", fake.endpoint_url)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", fake.platform_credentials["aws_access_key_id"])
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", fake.platform_credentials["aws_secret_access_key"])
+@pytest.fixture(autouse=True)
+def platform_account_id_not_cached(settings):
+    """Make every test find the platform account id through STS of its own fake AWS."""
     settings.PLATFORM_AWS_ACCOUNT_ID = ""
     cache.delete(PLATFORM_ACCOUNT_ID_CACHE_KEY)
-    yield fake
+    yield
     cache.delete(PLATFORM_ACCOUNT_ID_CACHE_KEY)
 
 
