@@ -8,6 +8,7 @@ from django.contrib.auth.models import Permission
 from django.urls import reverse
 
 from accounts.models import SaaSAccount
+from integrations.connectors.aws.policies import BASELINE_ACTIONS
 from integrations.models import Integration, SyncRun
 from integrations.services.connection import integrate_aws
 from tests.integrations.conftest import CUSTOMER_ACCOUNT_ID, EXTERNAL_ID
@@ -438,3 +439,17 @@ def test_setup_files_use_the_role_partition(admin_client, fake_aws):
     assert "arn:aws-cn:iam::111111111111:root" in body
     assert '"RollcallChina"' in body
     assert EXTERNAL_ID in body
+
+
+def test_status_tab_lists_missing_permissions(admin_client, fake_aws):
+    fake_aws.create_account(CUSTOMER_ACCOUNT_ID)
+    actions = [action for action in BASELINE_ACTIONS if action != "iam:ListUserTags"]
+    role_arn = fake_aws.create_customer_role(
+        account_id=CUSTOMER_ACCOUNT_ID, external_id=EXTERNAL_ID, actions=actions
+    )
+    integration = make_integration(role_arn)
+
+    page = admin_client.get(change_url(integration)).content.decode()
+
+    assert '<td id="missing-actions">iam:ListUserTags</td>' in page
+    assert "Add the missing actions to the role&#x27;s permission policy" in page
