@@ -148,8 +148,7 @@ class IntegrationAdmin(admin.ModelAdmin):
         elif outcome.result.ok:
             messages.success(
                 request,
-                _("The connection check passed for “%(name)s”, and a sync is queued.")
-                % {"name": integration.name},
+                _("The connection check passed for “%(name)s”, and a sync is queued.") % {"name": integration.name},
             )
         else:
             messages.error(
@@ -206,9 +205,7 @@ class IntegrationAdmin(admin.ModelAdmin):
         try:
             account_id = platform_account_id()
         except AwsError as error:
-            return HttpResponse(
-                aws_errors.describe_aws_error(error).message, status=503, content_type="text/plain"
-            )
+            return HttpResponse(aws_errors.describe_aws_error(error).message, status=503, content_type="text/plain")
         attribute, download_name, media_type = SETUP_FILES[file_name]
         documents = _setup_documents(account_id, external_id, role_arn)
         response = HttpResponse(getattr(documents, attribute), content_type=f"{media_type}; charset=utf-8")
@@ -239,9 +236,7 @@ class IntegrationAdmin(admin.ModelAdmin):
                 raise PermissionDenied
             form = IntegrationForm(request.POST, instance=integration)
             if form.is_valid():
-                outcome = update_integration_settings(
-                    integration=integration, actor=request.user, **form.cleaned_data
-                )
+                outcome = update_integration_settings(integration=integration, actor=request.user, **form.cleaned_data)
                 self.log_change(request, integration, [{"changed": {"fields": form.changed_data}}])
                 if outcome is None:
                     messages.success(request, _("The settings were saved."))
@@ -285,8 +280,7 @@ class IntegrationAdmin(admin.ModelAdmin):
     def _status_context(self, integration: Integration) -> dict:
         labels = check_labels()
         checks = [
-            {**check, "label": labels.get(check.get("check"), check.get("check"))}
-            for check in integration.checks
+            {**check, "label": labels.get(check.get("check"), check.get("check"))} for check in integration.checks
         ]
         runs = list(integration.sync_runs.order_by("-queued_at", "-id")[:RUN_HISTORY_LIMIT])
         running = next((run for run in runs if run.status in SyncRun.ACTIVE_STATUSES), None)
@@ -361,9 +355,7 @@ class IntegrationAdmin(admin.ModelAdmin):
             return HttpResponseNotAllowed(["GET"])
         integration = self._get_integration(request, object_id, change=False)
         run = active_run(integration) or integration.sync_runs.order_by("-queued_at", "-id").first()
-        payload = {
-            "integration": {"status": integration.status, "status_display": integration.get_status_display()}
-        }
+        payload = {"integration": {"status": integration.status, "status_display": integration.get_status_display()}}
         if run is not None:
             payload["run"] = {
                 "id": run.pk,

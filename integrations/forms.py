@@ -31,9 +31,7 @@ def role_arn_error(value: str) -> str | None:
             "partition": partition
         }
     if service != "iam":
-        return _(
-            "This ARN belongs to the service “%(service)s”; enter the ARN of an IAM role (%(example)s)."
-        ) % {
+        return _("This ARN belongs to the service “%(service)s”; enter the ARN of an IAM role (%(example)s).") % {
             "service": service,
             "example": ARN_EXAMPLE,
         }
@@ -46,14 +44,14 @@ def role_arn_error(value: str) -> str | None:
         }
     kind, _slash, rest = resource.partition("/")
     if kind != "role" or not rest:
-        return _(
-            "This ARN names “%(kind)s”, not an IAM role: it must contain :role/ followed by the role name."
-        ) % {"kind": kind}
+        return _("This ARN names “%(kind)s”, not an IAM role: it must contain :role/ followed by the role name.") % {
+            "kind": kind
+        }
     role_name = rest.rsplit("/", 1)[-1]
     if not ROLE_NAME_RE.fullmatch(role_name):
-        return _(
-            "The role name “%(name)s” is invalid: use 1 to 64 letters, digits and the characters +=,.@_-"
-        ) % {"name": role_name}
+        return _("The role name “%(name)s” is invalid: use 1 to 64 letters, digits and the characters +=,.@_-") % {
+            "name": role_name
+        }
     return _("The role path in this ARN is invalid: use printable characters between slashes.")
 
 
@@ -66,9 +64,7 @@ def external_id_error(value: str) -> str | None:
             "max": EXTERNAL_ID_MAX_LENGTH,
         }
     if not EXTERNAL_ID_RE.fullmatch(value):
-        invalid = "".join(
-            sorted({character for character in value if not EXTERNAL_ID_RE.fullmatch(character)})
-        )
+        invalid = "".join(sorted({character for character in value if not EXTERNAL_ID_RE.fullmatch(character)}))
         return _(
             "The external ID contains characters that AWS does not accept (%(characters)s): use letters, "
             "digits and +=,.@:/-_ only."
@@ -88,9 +84,7 @@ class IntegrationForm(forms.Form):
     role_arn = forms.CharField(
         label=_("Role ARN"),
         max_length=2048,
-        help_text=_(
-            "The ARN of the role you created, for example arn:aws:iam::123456789012:role/RollcallAccess."
-        ),
+        help_text=_("The ARN of the role you created, for example arn:aws:iam::123456789012:role/RollcallAccess."),
         widget=forms.TextInput(attrs={"size": 70, "spellcheck": "false", "autocomplete": "off"}),
     )
     external_id = forms.CharField(
@@ -121,10 +115,7 @@ class IntegrationForm(forms.Form):
         existing = self._others().filter(role_arn__iexact=value).first()
         if existing is not None:
             raise forms.ValidationError(
-                _(
-                    "This role is already integrated as “%(name)s”. Open that integration to change "
-                    "or retry it."
-                )
+                _("This role is already integrated as “%(name)s”. Open that integration to change or retry it.")
                 % {"name": existing.name},
                 code="duplicate",
             )

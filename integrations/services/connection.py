@@ -147,9 +147,7 @@ def _check_permissions(result: ConnectionResult, session, role, describe: dict) 
     if result.can_offboard_fully:
         parts.append(_("It also has the extended offboarding permissions."))
     else:
-        parts.append(
-            _("It lacks some extended offboarding permissions, so some users cannot be deleted fully.")
-        )
+        parts.append(_("It lacks some extended offboarding permissions, so some users cannot be deleted fully."))
     if result.can_collect_fast:
         parts.append(_("It can collect in bulk (credential report and account authorization details)."))
     if result.inferred_actions:
@@ -174,16 +172,12 @@ def _read_contact_information(result: ConnectionResult, session) -> None:
                 "account:GetContactInformation. Collection works without it."
             )
         else:
-            detail = _("Could not read the account's contact information (%(error)s).") % {
-                "error": error.code
-            }
+            detail = _("Could not read the account's contact information (%(error)s).") % {"error": error.code}
         result.checks.append(_check(CHECK_CONTACT_INFORMATION, False, detail, warning=True))
         return
     name = result.contact_information.get("FullName") or result.contact_information.get("CompanyName") or ""
     result.checks.append(
-        _check(
-            CHECK_CONTACT_INFORMATION, True, _("Read the contact information (%(name)s).") % {"name": name}
-        )
+        _check(CHECK_CONTACT_INFORMATION, True, _("Read the contact information (%(name)s).") % {"name": name})
     )
 
 
@@ -269,9 +263,7 @@ def integrate_aws(*, name: str, role_arn: str, external_id: str, actor=None) -> 
             external_id=external_id,
             aws_account_id=role.account_id,
         )
-        record_event(
-            action="integration.created", target=integration, actor=actor, after=_snapshot(integration)
-        )
+        record_event(action="integration.created", target=integration, actor=actor, after=_snapshot(integration))
     logger.info("Created integration=%s account=%s", integration.pk, role.account_id)
 
     result = check_connection(integration=integration, actor=actor)
@@ -318,9 +310,7 @@ def update_integration_settings(
         integration.save()
         after = _snapshot(integration)
         after["external_id_changed"] = external_id_changed
-        record_event(
-            action="integration.settings_changed", target=integration, actor=actor, before=before, after=after
-        )
+        record_event(action="integration.settings_changed", target=integration, actor=actor, before=before, after=after)
 
     if not connection_changed or integration.status == Integration.Status.DISABLED:
         return None
@@ -330,9 +320,7 @@ def update_integration_settings(
     return _queue_after_check(outcome, trigger=SyncRun.Trigger.RETRY, actor=actor)
 
 
-def set_integration_enabled(
-    *, integration: Integration, enabled: bool, actor=None
-) -> IntegrateOutcome | None:
+def set_integration_enabled(*, integration: Integration, enabled: bool, actor=None) -> IntegrateOutcome | None:
     """Disable an integration (kept, never synced) or enable it again with a connection check.
 
     Enabling checks the connection and, when it passes, queues a sync; disabling returns None.

@@ -53,9 +53,7 @@ def test_integrate_aws_rejects_invalid_input(fake_aws):
 
 
 def test_integrate_aws_warns_about_short_external_id(fake_aws, customer_role):
-    role_arn = fake_aws.create_customer_role(
-        account_id="222222222222", role_name="Short", external_id="abc123"
-    )
+    role_arn = fake_aws.create_customer_role(account_id="222222222222", role_name="Short", external_id="abc123")
 
     _stdout, stderr = run("integrate_aws", "--role-arn", role_arn, "--external-id", "abc123")
 

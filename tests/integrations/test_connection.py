@@ -37,9 +37,7 @@ def role_with(fake, **options) -> str:
     return fake.create_customer_role(account_id=CUSTOMER_ACCOUNT_ID, **options)
 
 
-def test_integrate_connects_and_queues_first_sync(
-    customer_role, queued_tasks, django_capture_on_commit_callbacks
-):
+def test_integrate_connects_and_queues_first_sync(customer_role, queued_tasks, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         outcome = integrate(customer_role)
 
@@ -121,9 +119,7 @@ def test_wrong_external_id_fails_with_fix(customer_role, queued_tasks):
     assert "AccessDenied" in integration.last_error_message
     assert "external ID" in integration.last_error_fix
     assert fake_aws_platform_id() in integration.last_error_fix
-    assert integration.checks == [
-        {"check": "assume_role", "ok": False, "detail": integration.last_error_message}
-    ]
+    assert integration.checks == [{"check": "assume_role", "ok": False, "detail": integration.last_error_message}]
     assert SyncRun.objects.count() == 0
     assert queued_tasks() == []
 
@@ -232,9 +228,7 @@ def test_throttling_fails_with_retry_advice(customer_role, fake_aws, queued_task
     settings.AWS_MAX_ATTEMPTS = 2
     # botocore's max_attempts counts retries, so the first call and every retry are throttled.
     for nth in range(1, settings.AWS_MAX_ATTEMPTS + 2):
-        fake_aws.inject_fault(
-            action="AssumeRole", nth=nth, code="Throttling", status=400, message="Rate exceeded"
-        )
+        fake_aws.inject_fault(action="AssumeRole", nth=nth, code="Throttling", status=400, message="Rate exceeded")
 
     integrate(customer_role)
 
@@ -276,9 +270,7 @@ def test_missing_platform_credentials_fail_with_server_advice(customer_role, mon
     assert "Rollcall server" in integration.last_error_fix
 
 
-def test_invalid_platform_credentials_fail_with_server_advice(
-    customer_role, monkeypatch, queued_tasks, settings
-):
+def test_invalid_platform_credentials_fail_with_server_advice(customer_role, monkeypatch, queued_tasks, settings):
     settings.PLATFORM_AWS_ACCOUNT_ID = "111111111111"
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAEXPIREDORUNKNOWN1")
 

@@ -81,9 +81,7 @@ def test_cloudformation_download_is_filled_in(admin_client, fake_aws):
     admin_client.get(ADD_URL)
     external_id = admin_client.session["integrations:setup-external-id"]
 
-    response = admin_client.get(
-        reverse("admin:integrations_integration_setup_file", args=["cloudformation.yaml"])
-    )
+    response = admin_client.get(reverse("admin:integrations_integration_setup_file", args=["cloudformation.yaml"]))
 
     assert response.status_code == 200
     assert response["Content-Disposition"] == 'attachment; filename="rollcall-role.yaml"'
@@ -96,9 +94,7 @@ def test_cloudformation_download_is_filled_in(admin_client, fake_aws):
 def test_extended_terraform_download_has_offboarding_actions(admin_client, fake_aws):
     admin_client.get(ADD_URL)
 
-    response = admin_client.get(
-        reverse("admin:integrations_integration_setup_file", args=["terraform-extended.tf"])
-    )
+    response = admin_client.get(reverse("admin:integrations_integration_setup_file", args=["terraform-extended.tf"]))
 
     assert response.status_code == 200
     assert "iam:RemoveUserFromGroup" in response.content.decode()
@@ -193,13 +189,9 @@ def test_invalid_external_id_is_explained(admin_client, fake_aws, external_id, m
 
 def test_short_external_id_is_only_a_warning(admin_client, customer_role, fake_aws):
     short_id = "short-id-123"
-    role_arn = fake_aws.create_customer_role(
-        account_id=CUSTOMER_ACCOUNT_ID, role_name="ShortId", external_id=short_id
-    )
+    role_arn = fake_aws.create_customer_role(account_id=CUSTOMER_ACCOUNT_ID, role_name="ShortId", external_id=short_id)
 
-    response = admin_client.post(
-        ADD_URL, {"name": "", "role_arn": role_arn, "external_id": short_id}, follow=True
-    )
+    response = admin_client.post(ADD_URL, {"name": "", "role_arn": role_arn, "external_id": short_id}, follow=True)
 
     page = response.content.decode()
     assert Integration.objects.get().status == Integration.Status.CONNECTED
@@ -215,17 +207,12 @@ def test_same_role_twice_is_rejected(admin_client, customer_role):
     )  # fmt: skip
 
     assert response.status_code == 200
-    assert (
-        "This role is already integrated as “AWS 222222222222”"
-        in response.context["form"].errors["role_arn"][0]
-    )
+    assert "This role is already integrated as “AWS 222222222222”" in response.context["form"].errors["role_arn"][0]
     assert Integration.objects.count() == 1
 
 
 def test_integrate_lands_on_status_tab(admin_client, customer_role):
-    response = admin_client.post(
-        ADD_URL, {"name": "Production", "role_arn": customer_role, "external_id": EXTERNAL_ID}
-    )
+    response = admin_client.post(ADD_URL, {"name": "Production", "role_arn": customer_role, "external_id": EXTERNAL_ID})
 
     integration = Integration.objects.get()
     assert response.status_code == 302
@@ -430,9 +417,7 @@ def test_setup_files_use_the_role_partition(admin_client, fake_aws):
     integration = make_integration("arn:aws-cn:iam::123456789012:role/RollcallChina")
 
     response = admin_client.get(
-        reverse(
-            "admin:integrations_integration_integration_setup_file", args=[integration.pk, "terraform.tf"]
-        )
+        reverse("admin:integrations_integration_integration_setup_file", args=[integration.pk, "terraform.tf"])
     )
 
     body = response.content.decode()
@@ -444,9 +429,7 @@ def test_setup_files_use_the_role_partition(admin_client, fake_aws):
 def test_status_tab_lists_missing_permissions(admin_client, fake_aws):
     fake_aws.create_account(CUSTOMER_ACCOUNT_ID)
     actions = [action for action in BASELINE_ACTIONS if action != "iam:ListUserTags"]
-    role_arn = fake_aws.create_customer_role(
-        account_id=CUSTOMER_ACCOUNT_ID, external_id=EXTERNAL_ID, actions=actions
-    )
+    role_arn = fake_aws.create_customer_role(account_id=CUSTOMER_ACCOUNT_ID, external_id=EXTERNAL_ID, actions=actions)
     integration = make_integration(role_arn)
 
     page = admin_client.get(change_url(integration)).content.decode()

@@ -40,17 +40,13 @@ def test_wrong_external_id_fixed_in_settings(browser, live_server, customer_role
     assert not browser.find_element(By.ID, "settings").is_displayed()
 
     browser.find_element(By.CSS_SELECTOR, ".rollcall-tabs a[data-tab=settings]").click()
-    external_id_field = wait_for(
-        browser, expected_conditions.visibility_of_element_located((By.ID, "id_external_id"))
-    )
+    external_id_field = wait_for(browser, expected_conditions.visibility_of_element_located((By.ID, "id_external_id")))
     replace_text(external_id_field, EXTERNAL_ID)
     browser.find_element(By.NAME, "save").click()
     wait_for(browser, expected_conditions.visibility_of_element_located((By.ID, "retry-button")))
 
     browser.find_element(By.ID, "retry-button").click()
-    wait_for(
-        browser, expected_conditions.text_to_be_present_in_element((By.ID, "integration-status"), "Connected")
-    )
+    wait_for(browser, expected_conditions.text_to_be_present_in_element((By.ID, "integration-status"), "Connected"))
     assert browser.find_elements(By.ID, "last-error") == []
     integration = Integration.objects.get()
     assert integration.status == Integration.Status.CONNECTED

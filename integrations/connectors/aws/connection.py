@@ -117,9 +117,7 @@ def read_role(session: boto3.Session, role: RoleArn) -> dict:
             for entry in page["Roles"]:
                 if entry["RoleName"].lower() == role.name.lower():
                     entry = dict(entry)
-                    entry["AssumeRolePolicyDocument"] = parse_policy_document(
-                        entry["AssumeRolePolicyDocument"]
-                    )
+                    entry["AssumeRolePolicyDocument"] = parse_policy_document(entry["AssumeRolePolicyDocument"])
                     return entry
     except (ClientError, BotoCoreError) as error:
         raise AwsError.from_exception(error, action="iam:ListRoles") from error
@@ -161,9 +159,7 @@ class TrustProblem:
     detail: str
 
 
-def evaluate_trust_policy(
-    document: dict, *, platform_account_id: str, external_id: str
-) -> list[TrustProblem]:
+def evaluate_trust_policy(document: dict, *, platform_account_id: str, external_id: str) -> list[TrustProblem]:
     """List what makes the trust policy weaker than "only the platform account, only this external id".
 
     Every Allow statement must name only the platform account as principal. Every Allow statement
@@ -325,9 +321,7 @@ def _read_role_policy_documents(iam, role: RoleArn, report: PermissionReport) ->
     role_entry = None
     for page in pages:
         for policy in page.get("Policies", []):
-            default = next(
-                (v for v in policy.get("PolicyVersionList", []) if v.get("IsDefaultVersion")), None
-            )
+            default = next((v for v in policy.get("PolicyVersionList", []) if v.get("IsDefaultVersion")), None)
             if default is not None:
                 local_policies[policy["Arn"]] = parse_policy_document(default["Document"])
         for entry in page.get("RoleDetailList", []):
@@ -336,9 +330,7 @@ def _read_role_policy_documents(iam, role: RoleArn, report: PermissionReport) ->
     if role_entry is None:
         return None
 
-    documents = [
-        parse_policy_document(item["PolicyDocument"]) for item in role_entry.get("RolePolicyList", [])
-    ]
+    documents = [parse_policy_document(item["PolicyDocument"]) for item in role_entry.get("RolePolicyList", [])]
     for attached in role_entry.get("AttachedManagedPolicies", []):
         arn = attached["PolicyArn"]
         if arn in local_policies:

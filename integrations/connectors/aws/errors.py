@@ -35,9 +35,7 @@ PLATFORM_CREDENTIAL_CODES = frozenset(
         "TokenRefreshRequired",
     }
 )
-UNREACHABLE_CODES = frozenset(
-    {"EndpointUnreachable", "Timeout", "EndpointConnectionError", "ConnectTimeoutError"}
-)
+UNREACHABLE_CODES = frozenset({"EndpointUnreachable", "Timeout", "EndpointConnectionError", "ConnectTimeoutError"})
 
 
 @dataclass(frozen=True)
@@ -79,8 +77,7 @@ def describe_error(
     }
     if code == ASSUME_ROLE_DENIED:
         message = (
-            _("AWS denied Rollcall access to the role %(role_arn)s: AssumeRole failed with AccessDenied.")
-            % params
+            _("AWS denied Rollcall access to the role %(role_arn)s: AssumeRole failed with AccessDenied.") % params
         )
         fix = (
             _(
@@ -98,8 +95,7 @@ def describe_error(
         )
     elif code == TRUST_POLICY_OTHER_PRINCIPAL:
         message = _(
-            "The role's trust policy lets principals other than Rollcall's AWS account assume it "
-            "(%(actions)s)."
+            "The role's trust policy lets principals other than Rollcall's AWS account assume it (%(actions)s)."
         ) % {"actions": ", ".join(actions)}
         fix = (
             _(
@@ -126,9 +122,7 @@ def describe_error(
         message = _("Rollcall assumed the role, but ListRoles does not return %(role_arn)s.") % params
         fix = _("Check that the role ARN in Settings matches the role's ARN in the IAM console exactly.")
     elif code == PLATFORM_CREDENTIALS:
-        message = (
-            _("Rollcall's own AWS credentials are missing, invalid or expired (%(aws_message)s).") % params
-        )
+        message = _("Rollcall's own AWS credentials are missing, invalid or expired (%(aws_message)s).") % params
         fix = _(
             "This is a problem of the Rollcall server, not of your role: give the server valid AWS "
             "credentials (environment variables, instance role or container role), then press Retry."
@@ -148,9 +142,7 @@ def describe_error(
     return ErrorDescription(code=code, message=message, fix=fix)
 
 
-def describe_aws_error(
-    error: AwsError, *, role_arn: str = "", platform_account_id: str = ""
-) -> ErrorDescription:
+def describe_aws_error(error: AwsError, *, role_arn: str = "", platform_account_id: str = "") -> ErrorDescription:
     """Classify an AwsError and describe it, naming the denied action for AccessDenied."""
     code = classify(error)
     return describe_error(

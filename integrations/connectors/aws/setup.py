@@ -44,9 +44,7 @@ def cloudformation_template(
     extended: bool = False,
 ) -> str:
     """Build a CloudFormation template (YAML) that creates the role with both policies."""
-    trust = policies.trust_policy(
-        platform_account_id=platform_account_id, external_id=external_id, partition=partition
-    )
+    trust = policies.trust_policy(platform_account_id=platform_account_id, external_id=external_id, partition=partition)
     # JSON is valid YAML, so the policy documents are embedded as JSON flow mappings.
     trust_json = json.dumps(trust, indent=2)
     permission_json = json.dumps(policies.permission_policy(extended=extended), indent=2)
@@ -87,9 +85,7 @@ def terraform_snippet(
     extended: bool = False,
 ) -> str:
     """Build a Terraform configuration (HCL) that creates the role with both policies."""
-    trust = policies.trust_policy(
-        platform_account_id=platform_account_id, external_id=external_id, partition=partition
-    )
+    trust = policies.trust_policy(platform_account_id=platform_account_id, external_id=external_id, partition=partition)
     trust_json = json.dumps(trust, indent=2)
     permission_json = json.dumps(policies.permission_policy(extended=extended), indent=2)
     return (
@@ -132,9 +128,7 @@ def build_setup_documents(
         external_id=external_id,
         role_name=role_name,
         trust_policy=policies.as_json(
-            policies.trust_policy(
-                platform_account_id=platform_account_id, external_id=external_id, partition=partition
-            )
+            policies.trust_policy(platform_account_id=platform_account_id, external_id=external_id, partition=partition)
         ),
         permission_policy=policies.as_json(policies.permission_policy()),
         extended_permission_policy=policies.as_json(policies.permission_policy(extended=True)),

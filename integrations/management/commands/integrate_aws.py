@@ -13,9 +13,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--role-arn", required=True, help="ARN of the customer's IAM role.")
-        parser.add_argument(
-            "--external-id", required=True, help="External ID that the role's trust policy requires."
-        )
+        parser.add_argument("--external-id", required=True, help="External ID that the role's trust policy requires.")
         parser.add_argument("--name", default="", help="Display name; defaults to “AWS” and the account ID.")
 
     def handle(self, *args, role_arn, external_id, name, **options):

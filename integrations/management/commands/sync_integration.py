@@ -22,17 +22,13 @@ class Command(BaseCommand):
             dest="all_integrations",
             help="Sync every integration that is not disabled.",
         )
-        parser.add_argument(
-            "--wait", action="store_true", help="Run the syncs here and wait for each to finish."
-        )
+        parser.add_argument("--wait", action="store_true", help="Run the syncs here and wait for each to finish.")
 
     def handle(self, *args, integration_ids, all_integrations, wait, **options):
         if all_integrations == bool(integration_ids):
             raise CommandError("Give either integration ids or --all, not both and not neither.")
         if all_integrations:
-            integrations = list(
-                Integration.objects.exclude(status=Integration.Status.DISABLED).order_by("id")
-            )
+            integrations = list(Integration.objects.exclude(status=Integration.Status.DISABLED).order_by("id"))
         else:
             found = Integration.objects.in_bulk(integration_ids)
             missing = [str(pk) for pk in integration_ids if pk not in found]
@@ -50,9 +46,7 @@ class Command(BaseCommand):
                     hand_to_worker=not wait,
                 )
             except SyncAlreadyRunning as error:
-                self.stdout.write(
-                    f"integration {integration.pk}: run {error.run.pk} is already {error.run.status}"
-                )
+                self.stdout.write(f"integration {integration.pk}: run {error.run.pk} is already {error.run.status}")
                 failures += wait
                 continue
             except SyncNotAllowed as error:
@@ -68,9 +62,7 @@ class Command(BaseCommand):
                 failures += 1
 
         if failures:
-            raise CommandError(
-                f"{failures} of {len(integrations)} syncs failed or did not run.", returncode=1
-            )
+            raise CommandError(f"{failures} of {len(integrations)} syncs failed or did not run.", returncode=1)
 
     @staticmethod
     def _run(run: SyncRun) -> SyncRun:
