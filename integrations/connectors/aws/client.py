@@ -107,12 +107,12 @@ class CallCounter:
 
 
 def client_config(*, max_pool_connections: int | None = None) -> Config:
-    """Build the botocore configuration: bounded timeouts and adaptive retries for throttling."""
+    """Build the botocore configuration: bounded timeouts and retries with backoff for throttling."""
     return Config(
         region_name=settings.AWS_REGION,
         connect_timeout=settings.AWS_CONNECT_TIMEOUT_SECONDS,
         read_timeout=settings.AWS_READ_TIMEOUT_SECONDS,
-        retries={"mode": "adaptive", "max_attempts": settings.AWS_MAX_ATTEMPTS},
+        retries={"mode": settings.AWS_RETRY_MODE, "max_attempts": settings.AWS_MAX_ATTEMPTS},
         max_pool_connections=max_pool_connections or max(10, settings.AWS_MAX_CONCURRENCY),
     )
 
