@@ -4,7 +4,6 @@ import pytest
 from django.core.cache import cache
 from django_q.models import OrmQ
 
-from fakeaws import pytest_plugin
 from integrations.connectors.aws import policies
 from integrations.connectors.aws.client import PLATFORM_ACCOUNT_ID_CACHE_KEY
 
@@ -19,10 +18,6 @@ CONTACT = {
     "PhoneNumber": "+81-3-0000-0000",
     "PostalCode": "100-0001",
 }
-
-# The fake AWS fixtures, for this folder until the top-level conftest loads the plugin itself.
-fake_aws_server = pytest_plugin.fake_aws_server
-fake_aws = pytest_plugin.fake_aws
 
 
 @pytest.fixture(autouse=True)
