@@ -20,7 +20,7 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 messages: install
 	@command -v msgfmt >/dev/null || scripts/install-system-packages gettext
-	$(PY) manage.py compilemessages --ignore=.venv -v 0
+	DEBUG=true $(PY) manage.py compilemessages --ignore=.venv -v 0
 
 browser-deps:
 	@scripts/install-system-packages --browser

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts import admin_views
 from accounts.admin_filters import InactiveFilter, PersonStatusFilter, ReviewFilter, UnusedKeyFilter
 from accounts.models import AccessKey, MergeRecord, Person, SaaSAccount
+from accounts.offboarding.admin import PersonOffboardingAdminMixin, SaaSAccountOffboardingAdminMixin
 from accounts.services import export
 from accounts.services.people import save_person
 
@@ -69,7 +70,7 @@ class PersonAccountInline(admin.TabularInline):
 
 
 @admin.register(Person)
-class PersonAdmin(admin.ModelAdmin):
+class PersonAdmin(PersonOffboardingAdminMixin, admin.ModelAdmin):
     list_display = ["email", "name", "kind", "status", "left_on", "account_count"]
     list_filter = ["kind", "status"]
     search_fields = ["email", "name"]
@@ -148,7 +149,7 @@ class MergeRecordInline(admin.TabularInline):
 
 
 @admin.register(SaaSAccount)
-class SaaSAccountAdmin(admin.ModelAdmin):
+class SaaSAccountAdmin(SaaSAccountOffboardingAdminMixin, admin.ModelAdmin):
     list_display = [
         "name",
         "integration",

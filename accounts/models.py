@@ -232,3 +232,164 @@ class MergeRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.account} → {self.person}"
+
+
+class Offboarding(models.Model):
+    """A planned, confirmed removal of one account, run as a job of ordered steps."""
+
+    class Mode(models.TextChoices):
+        DELETE = "delete", _("Full deletion")
+        CONTAIN = "contain", _("Containment")
+
+    class Status(models.TextChoices):
+        PLANNED = "planned", _("Planned")
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Failed")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    ACTIVE_STATUSES = (Status.QUEUED, Status.RUNNING)
+
+    account = models.ForeignKey(
+        SaaSAccount, verbose_name=_("account"), on_delete=models.PROTECT, related_name="offboardings"
+    )
+    mode = models.CharField(_("mode"), max_length=20, choices=Mode.choices)
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.PLANNED, db_index=True)
+    # What the plan was built from and what it found: {"blockers": [...], "warnings": [...]}. Each
+    # blocker is {"code", "action", "count"}: a dependent resource and the IAM action that removes it.
+    plan = models.JSONField(_("plan"), default=dict, blank=True)
+    # The account as AWS returned it when the plan was built: policies, groups, tags, key ids, MFA serials.
+    snapshot = models.JSONField(_("snapshot"), default=dict, blank=True)
+    # The account status before the offboarding started, restored when a run fails.
+    previous_account_status = models.CharField(_("account status before"), max_length=20, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("requested by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    # The job that asked for it when no person did, such as "manage.py offboard".
+    requested_by_job = models.CharField(_("requested by job"), max_length=200, blank=True)
+    planned_at = models.DateTimeField(_("planned"), auto_now_add=True)
+    confirmed_at = models.DateTimeField(_("confirmed"), null=True, blank=True)
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    current_step = models.PositiveIntegerField(_("current step"), null=True, blank=True)
+    error_code = models.CharField(_("error code"), max_length=100, blank=True)
+    error_message = models.TextField(_("error"), blank=True)
+    attempts = models.PositiveIntegerField(_("runs"), default=0)
+
+    class Meta:
+        verbose_name = _("offboarding")
+        verbose_name_plural = _("offboardings")
+        ordering = ["-planned_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account"],
+                condition=models.Q(status__in=["queued", "running"]),
+                name="one_active_offboarding_per_account",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account} ({self.get_mode_display()}) #{self.pk}"
+
+    @property
+    def blockers(self) -> list[dict]:
+        return self.plan.get("blockers", [])
+
+    @property
+    def warnings(self) -> list[dict]:
+        return self.plan.get("warnings", [])
+
+    @property
+    def is_blocked(self) -> bool:
+        return bool(self.blockers)
+
+
+class OffboardingStep(models.Model):
+    """One AWS API call of an offboarding, with the request sent and the result returned."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+        SKIPPED = "skipped", _("Skipped")
+
+    FINISHED_STATUSES = (Status.DONE, Status.SKIPPED)
+
+    offboarding = models.ForeignKey(
+        Offboarding, verbose_name=_("offboarding"), on_delete=models.CASCADE, related_name="steps"
+    )
+    position = models.PositiveIntegerField(_("position"))
+    # The IAM API action, such as "DeleteAccessKey", and its request parameters.
+    action = models.CharField(_("action"), max_length=100)
+    parameters = models.JSONField(_("parameters"), default=dict)
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.PENDING)
+    request = models.JSONField(_("request"), null=True, blank=True)
+    result = models.JSONField(_("result"), null=True, blank=True)
+    error_code = models.CharField(_("error code"), max_length=100, blank=True)
+    error_message = models.TextField(_("error"), blank=True)
+    aws_request_id = models.CharField(_("AWS request id"), max_length=100, blank=True)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("offboarding step")
+        verbose_name_plural = _("offboarding steps")
+        ordering = ["offboarding", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["offboarding", "position"], name="offboarding_step_unique_position")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.position}. {self.action}"
+
+
+class Provisioning(models.Model):
+    """Creating an account for a person: for AWS, CreateUser then TagUser with the person's email."""
+
+    class Status(models.TextChoices):
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Failed")
+
+    person = models.ForeignKey(Person, verbose_name=_("person"), on_delete=models.PROTECT, related_name="provisionings")
+    integration = models.ForeignKey(
+        Integration, verbose_name=_("integration"), on_delete=models.PROTECT, related_name="provisionings"
+    )
+    user_name = models.CharField(_("user name"), max_length=64)
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices)
+    account = models.ForeignKey(
+        SaaSAccount,
+        verbose_name=_("account"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="provisionings",
+    )
+    # The calls made, in order: [{"action", "request", "result" or "error", "aws_request_id"}].
+    calls = models.JSONField(_("AWS calls"), default=list, blank=True)
+    error_code = models.CharField(_("error code"), max_length=100, blank=True)
+    error_message = models.TextField(_("error"), blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("requested by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("provisioning")
+        verbose_name_plural = _("provisionings")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.user_name} ({self.integration})"

@@ -23,6 +23,7 @@ from botocore.exceptions import (
     ConnectionError as BotoConnectionError,
 )
 from django.conf import settings
+from django.core.cache import cache
 
 logger = logging.getLogger(__name__)
 
@@ -121,15 +122,27 @@ def platform_session() -> boto3.Session:
     return boto3.Session(region_name=settings.AWS_REGION)
 
 
+PLATFORM_ACCOUNT_ID_CACHE_KEY = "rollcall:platform-aws-account-id"
+PLATFORM_ACCOUNT_ID_CACHE_SECONDS = 3600
+
+
 def platform_account_id() -> str:
-    """Return the platform's AWS account id, from PLATFORM_AWS_ACCOUNT_ID or sts:GetCallerIdentity."""
+    """Return the platform's AWS account id, from PLATFORM_AWS_ACCOUNT_ID or sts:GetCallerIdentity.
+
+    The answer of GetCallerIdentity is kept in Django's cache for an hour.
+    """
     if settings.PLATFORM_AWS_ACCOUNT_ID:
         return settings.PLATFORM_AWS_ACCOUNT_ID
+    cached = cache.get(PLATFORM_ACCOUNT_ID_CACHE_KEY)
+    if cached:
+        return cached
     try:
         identity = platform_session().client("sts", config=client_config()).get_caller_identity()
     except (ClientError, BotoCoreError) as error:
         raise AwsError.from_exception(error, action="sts:GetCallerIdentity") from error
-    return identity["Account"]
+    account_id = identity["Account"]
+    cache.set(PLATFORM_ACCOUNT_ID_CACHE_KEY, account_id, PLATFORM_ACCOUNT_ID_CACHE_SECONDS)
+    return account_id
 
 
 def assume_role_session(

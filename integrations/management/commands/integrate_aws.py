@@ -1,0 +1,44 @@
+from django.core.management.base import BaseCommand, CommandError
+
+from integrations.forms import IntegrationForm
+from integrations.services.connection import integrate_aws
+
+
+class Command(BaseCommand):
+    help = (
+        "Integrate an AWS account through a role, as the admin's setup page does: save the integration, "
+        "check the connection and queue the first sync. Prints the integration's id and status; exits "
+        "with status 1 when the connection check fails (the integration is saved as failed)."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--role-arn", required=True, help="ARN of the customer's IAM role.")
+        parser.add_argument("--external-id", required=True, help="External ID that the role's trust policy requires.")
+        parser.add_argument("--name", default="", help="Display name; defaults to “AWS” and the account ID.")
+
+    def handle(self, *args, role_arn, external_id, name, **options):
+        form = IntegrationForm({"name": name, "role_arn": role_arn, "external_id": external_id})
+        if not form.is_valid():
+            problems = "; ".join(
+                f"--{field.replace('_', '-')}: {' '.join(errors)}" for field, errors in form.errors.items()
+            )
+            raise CommandError(f"Invalid input, nothing was saved. {problems}")
+        for warning in form.warnings:
+            self.stderr.write(self.style.WARNING(warning))
+
+        outcome = integrate_aws(actor=None, **form.cleaned_data)
+        integration = outcome.integration
+        self.stdout.write(f"integration {integration.pk} {integration.status}")
+        for check in integration.checks:
+            if check["ok"]:
+                state = "ok"
+            elif check.get("warning"):
+                state = "warning"
+            else:
+                state = "failed"
+            self.stdout.write(f"  {check['check']}: {state}: {check['detail']}")
+        if outcome.sync_run is not None:
+            self.stdout.write(f"  sync run {outcome.sync_run.pk} {outcome.sync_run.status}")
+        if not outcome.result.ok:
+            self.stderr.write(f"{integration.last_error_message}\n{integration.last_error_fix}")
+            raise CommandError(f"The connection check of integration {integration.pk} failed.", returncode=1)
