@@ -2,12 +2,10 @@
 
 import logging
 
-from django.db import IntegrityError, transaction
-from django_q.tasks import async_task
-
 from integrations.models import Integration, SyncRun
 from integrations.services.collection import fail_stale_runs as fail_stale_sync_runs
 from integrations.services.collection import run_sync_run
+from integrations.services.sync_queue import SyncAlreadyRunning, SyncNotAllowed, queue_sync
 
 logger = logging.getLogger(__name__)
 
@@ -30,16 +28,14 @@ def sync_all_enabled() -> int:
     """
     fail_stale_sync_runs()
     queued = 0
-    integration_ids = Integration.objects.exclude(status=Integration.Status.DISABLED).values_list("pk", flat=True)
-    for integration_id in integration_ids:
-        # TODO: call integrations.services.sync_queue.queue_sync once it is in this branch, so that
-        # every trigger queues runs the same way.
+    for integration in Integration.objects.exclude(status=Integration.Status.DISABLED).order_by("pk"):
         try:
-            with transaction.atomic():
-                run = SyncRun.objects.create(integration_id=integration_id, trigger=SyncRun.Trigger.SCHEDULE)
-                transaction.on_commit(lambda pk=run.pk: async_task("integrations.tasks.run_sync", pk))
-        except IntegrityError:
-            logger.info("Scheduled sync skipped integration=%s: a run is already queued or running", integration_id)
+            queue_sync(integration=integration, trigger=SyncRun.Trigger.SCHEDULE)
+        except SyncAlreadyRunning as error:
+            logger.info("Scheduled sync skipped integration=%s: run=%s is active", integration.pk, error.run.pk)
+            continue
+        except SyncNotAllowed:
+            logger.info("Scheduled sync skipped integration=%s: disabled meanwhile", integration.pk)
             continue
         queued += 1
     logger.info("Scheduled syncs queued=%s", queued)
