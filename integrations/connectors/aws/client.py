@@ -159,7 +159,11 @@ def assume_role_session(
 
     Raises AwsError when the first AssumeRole fails.
     """
-    sts = platform_session().client("sts", config=client_config())
+    platform = platform_session()
+    if counter is not None:
+        # AssumeRole calls, renewals included, count as calls of the run too.
+        counter.attach(platform)
+    sts = platform.client("sts", config=client_config())
 
     def fetch_credentials() -> dict:
         try:
