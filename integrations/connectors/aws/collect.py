@@ -263,8 +263,20 @@ class Collector:
                     self.warnings.append(CollectionWarning(code=error.code, action=action, message=error.message))
             return None
 
-    def _run_pool(self, tasks: list[Callable[[], None]], on_progress: ProgressCallback | None) -> None:
-        total = len(tasks)
+    def _run_pool(
+        self, tasks: list[Callable[[], None]], on_progress: ProgressCallback | None, *, counted: int | None = None
+    ) -> None:
+        """Run the tasks in the thread pool; report progress over the first `counted` tasks (default all)."""
+        total = len(tasks) if counted is None else counted
+        done = 0
+
+        def finished(index: int) -> None:
+            nonlocal done
+            if index < total:
+                done += 1
+                if on_progress:
+                    on_progress(done, total)
+
         if on_progress:
             on_progress(0, total)
         if not tasks:
@@ -272,15 +284,13 @@ class Collector:
         # The first task runs alone, so that an action denied to the role is tried once, not once
         # per thread, before the others skip it.
         tasks[0]()
-        if on_progress:
-            on_progress(1, total)
+        finished(0)
         with ThreadPoolExecutor(max_workers=self.max_concurrency, thread_name_prefix="collect") as pool:
-            futures = [pool.submit(task) for task in tasks[1:]]
+            futures = {pool.submit(task): index for index, task in enumerate(tasks[1:], start=1)}
             try:
-                for done, future in enumerate(as_completed(futures), start=2):
+                for future in as_completed(futures):
                     future.result()
-                    if on_progress:
-                        on_progress(done, total)
+                    finished(futures[future])
             except BaseException:
                 for future in futures:
                     future.cancel()
@@ -326,7 +336,8 @@ class Collector:
                 tasks.append(lambda a=account: self._fill_user(a, password_used[a.provider_id]))
             else:
                 tasks.append(lambda a=account: self._fill_role(a))
-        self._run_pool(tasks, on_progress)
+        # Users come first in `accounts`, so progress counts users done out of all users.
+        self._run_pool(tasks, on_progress, counted=len(users))
         return self.result(PER_USER, [account for account in accounts if account.provider_id], contact)
 
     def _items(self, action: str, operation: str, result_key: str, **params) -> list:
