@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from integrations.forms import IntegrationForm
-from integrations.services.connection import integrate_aws
+from integrations.services.connection import integrate_aws, render_check_detail
 
 
 class Command(BaseCommand):
@@ -36,7 +36,7 @@ class Command(BaseCommand):
                 state = "warning"
             else:
                 state = "failed"
-            self.stdout.write(f"  {check['check']}: {state}: {check['detail']}")
+            self.stdout.write(f"  {check['check']}: {state}: {render_check_detail(check)}")
         if outcome.sync_run is not None:
             self.stdout.write(f"  sync run {outcome.sync_run.pk} {outcome.sync_run.status}")
         if not outcome.result.ok:
