@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from audit.services import record_event
 from integrations.connectors.aws import connection as aws_connection
@@ -62,23 +62,23 @@ class IntegrateOutcome:
 # The details of a check, stored as codes with parameters and rendered in the reader's language, so
 # that a check run by a worker or under another language reads right to every admin.
 DETAIL_MESSAGES = {
-    "assumed_role": _lazy("Assumed the role with the external ID."),
-    "trust_policy_ok": _lazy("The trust policy trusts only account %(account)s and requires this external ID."),
-    "baseline_permissions": _lazy("The role has every permission of the baseline policy."),
-    "offboarding_permissions": _lazy("It also has the extended offboarding permissions."),
-    "offboarding_permissions_missing": _lazy(
+    "assumed_role": gettext_lazy("Assumed the role with the external ID."),
+    "trust_policy_ok": gettext_lazy("The trust policy trusts only account %(account)s and requires this external ID."),
+    "baseline_permissions": gettext_lazy("The role has every permission of the baseline policy."),
+    "offboarding_permissions": gettext_lazy("It also has the extended offboarding permissions."),
+    "offboarding_permissions_missing": gettext_lazy(
         "It lacks some extended offboarding permissions, so some users cannot be deleted fully."
     ),
-    "fast_collection": _lazy("It can collect in bulk (credential report and account authorization details)."),
-    "inferred_actions": _lazy(
+    "fast_collection": gettext_lazy("It can collect in bulk (credential report and account authorization details)."),
+    "inferred_actions": gettext_lazy(
         "These write permissions cannot be tested without changing the account and are assumed present: %(actions)s."
     ),
-    "contact_denied": _lazy(
+    "contact_denied": gettext_lazy(
         "Could not read the account's contact information, because the role lacks "
         "account:GetContactInformation. Collection works without it."
     ),
-    "contact_failed": _lazy("Could not read the account's contact information (%(error)s)."),
-    "contact_read": _lazy("Read the contact information (%(name)s)."),
+    "contact_failed": gettext_lazy("Could not read the account's contact information (%(error)s)."),
+    "contact_read": gettext_lazy("Read the contact information (%(name)s)."),
 }
 # A detail with this code is a failed check's error: its parameters are the error code and the
 # keyword arguments of `aws_errors.describe_error`.
