@@ -358,6 +358,8 @@ def account_email(collected: aws_collect.CollectedAccount) -> tuple[str, str, st
         try:
             validate_email(candidate)
         except ValidationError:
+            # NOTE: this warning is stored as text in the language active during the sync (LANGUAGE_CODE
+            # in a worker), so the account page shows it in that language, not the reader's.
             warning = gettext("The email tag value %(value)s is not a valid email address, so it is not used.") % {
                 "value": value[:150]
             }
