@@ -36,6 +36,14 @@ def compiled_catalogue():
         translation.trans_real._translations.clear()
 
 
+@pytest.fixture(autouse=True)
+def restored_language():
+    """Restore the active language: LocaleMiddleware leaves a request's language active in the thread."""
+    language = translation.get_language()
+    yield
+    translation.activate(language)
+
+
 def change_url(integration: Integration) -> str:
     return reverse("admin:integrations_integration_change", args=[integration.pk])
 
