@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import translation
 from selenium.webdriver.common.by import By
@@ -114,6 +114,16 @@ def test_run_time_follows_language_and_time_zone(admin_client, customer_role, se
     page = admin_client.get(change_url(integration), HTTP_ACCEPT_LANGUAGE=language).content.decode()
 
     assert f"<td>{expected}</td>" in page
+
+
+@pytest.mark.django_db
+def test_command_errors_follow_language_code(settings):
+    settings.LANGUAGE_CODE = "ja"
+
+    with pytest.raises(CommandError) as raised:
+        call_command("sync_integration", "999")
+
+    assert str(raised.value) == "ID が 999 の連携はありません。何もキューに登録していません。"
 
 
 @pytest.mark.parametrize(
