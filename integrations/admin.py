@@ -23,6 +23,7 @@ from integrations.connectors.aws.connection import parse_role_arn
 from integrations.connectors.aws.setup import build_setup_documents, generate_external_id
 from integrations.forms import IntegrationForm, external_id_warning
 from integrations.models import Integration, SyncRun
+from integrations.services.collection import render_run_error, render_run_warnings
 from integrations.services.connection import (
     CHECK_ASSUME_ROLE,
     CHECK_CONTACT_INFORMATION,
@@ -30,7 +31,9 @@ from integrations.services.connection import (
     CHECK_TRUST_POLICY,
     RECOMMENDED_EXTERNAL_ID_LENGTH,
     IntegrateOutcome,
+    describe_last_error,
     integrate_aws,
+    render_check_detail,
     retry_integration,
     set_integration_enabled,
     update_integration_settings,
@@ -154,7 +157,7 @@ class IntegrationAdmin(admin.ModelAdmin):
             messages.error(
                 request,
                 _("The connection check failed for “%(name)s”: %(error)s")
-                % {"name": integration.name, "error": integration.last_error_message},
+                % {"name": integration.name, "error": describe_last_error(integration).message},
             )
         if len(integration.external_id) < RECOMMENDED_EXTERNAL_ID_LENGTH:
             messages.warning(request, external_id_warning(integration.external_id))
@@ -280,9 +283,13 @@ class IntegrationAdmin(admin.ModelAdmin):
     def _status_context(self, integration: Integration) -> dict:
         labels = check_labels()
         checks = [
-            {**check, "label": labels.get(check.get("check"), check.get("check"))} for check in integration.checks
+            {**check, "label": labels.get(check.get("check"), check.get("check")), "text": render_check_detail(check)}
+            for check in integration.checks
         ]
         runs = list(integration.sync_runs.order_by("-queued_at", "-id")[:RUN_HISTORY_LIMIT])
+        for run in runs:
+            run.error_text = render_run_error(run)
+            run.warning_texts = render_run_warnings(run)
         running = next((run for run in runs if run.status in SyncRun.ACTIVE_STATUSES), None)
         accounts = SaaSAccount.objects.filter(integration=integration).order_by("name", "id")
         inferred = next(
@@ -295,6 +302,7 @@ class IntegrationAdmin(admin.ModelAdmin):
         )
         return {
             "checks": checks,
+            "last_error": describe_last_error(integration),
             "runs": runs,
             "running": running,
             "inferred_actions": inferred,

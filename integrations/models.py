@@ -25,8 +25,12 @@ class Integration(models.Model):
     last_error_code = models.CharField(_("last error code"), max_length=100, blank=True)
     last_error_message = models.TextField(_("last error"), blank=True)
     last_error_fix = models.TextField(_("what to do"), blank=True)
-    # The result of each step of the last connection check: a list of
-    # {"check": name, "ok": bool, "detail": text}.
+    # What renders the last error in the reader's language: the keyword arguments of
+    # `describe_error`, or {"source": "sync", "message": AWS's message} for a failed sync.
+    # The message and fix above are the same text in the language active when it was stored.
+    last_error_params = models.JSONField(_("last error parameters"), default=dict, blank=True)
+    # The result of each step of the last connection check: a list of {"check": name, "ok": bool,
+    # "details": [{"code": ..., "params": {...}}]}, rendered by `render_check_detail`.
     checks = models.JSONField(_("connection checks"), default=list, blank=True)
     checked_at = models.DateTimeField(_("last checked"), null=True, blank=True)
     # Baseline actions that the role lacks, by IAM action name.
@@ -88,6 +92,8 @@ class SyncRun(models.Model):
     warnings = models.JSONField(_("warnings"), default=list, blank=True)
     error_code = models.CharField(_("error code"), max_length=100, blank=True)
     error_message = models.TextField(_("error"), blank=True)
+    # Parameters of a Rollcall error code (such as JobTimedOut) that render the message at display time.
+    error_params = models.JSONField(_("error parameters"), default=dict, blank=True)
     task_id = models.CharField(_("job id"), max_length=64, blank=True)
 
     class Meta:

@@ -1,6 +1,7 @@
 """The Japanese catalogue is complete: every message has a translation, and every string in the
 code is in the catalogue."""
 
+import re
 import shutil
 import subprocess
 import sys
@@ -52,3 +53,18 @@ def test_every_message_has_japanese_translation():
         if entry.fuzzy or not all(text.strip() for text in translations):
             untranslated.append(entry.msgid)
     assert untranslated == [], f"{len(untranslated)} messages lack a Japanese translation"
+
+
+def readme_outline(path: Path) -> tuple[int, set[str]]:
+    """Return the number of sections of a README and its inline code spans (commands, variables)."""
+    text = path.read_text(encoding="utf-8")
+    sections = sum(1 for line in text.splitlines() if line.startswith("## "))
+    return sections, set(re.findall(r"`([^`\n]+)`", text))
+
+
+def test_japanese_readme_matches_english():
+    english_sections, english_code = readme_outline(PROJECT / "README.md")
+    japanese_sections, japanese_code = readme_outline(PROJECT / "README.ja.md")
+    assert japanese_sections == english_sections, "README.ja.md and README.md have different sections"
+    missing = sorted(english_code - japanese_code)
+    assert missing == [], f"README.ja.md lacks what README.md names: {missing}"

@@ -62,6 +62,15 @@ SYNCED_FIELDS = (
 )
 ACCESS_KEY_FIELDS = ("status", "created", "last_used_at", "last_used_service", "last_used_region")
 
+# `Integration.last_error_params["source"]` of a failed sync, whose message is AWS's own text.
+ERROR_SOURCE_SYNC = "sync"
+JOB_TIMED_OUT = "JobTimedOut"
+JOB_TIMED_OUT_MESSAGE = _(
+    "The sync did not finish within %(seconds)s seconds: its worker stopped or it ran too long. "
+    "Nothing it collected was stored; a new sync can start."
+)
+WARNING_MESSAGE = _("Could not call %(action)s (%(code)s), so the accounts lack what it returns.")
+
 ERROR_FIXES = {
     "AccessDenied": _(
         "Check that the role trusts the platform account with this integration's external ID, "
@@ -191,8 +200,16 @@ def _fail(run: SyncRun, *, code: str, message: str, counter: CallCounter) -> Syn
         integration.last_error_code = code[:100]
         integration.last_error_message = message
         integration.last_error_fix = str(ERROR_FIXES.get(code, ""))
+        integration.last_error_params = {"source": ERROR_SOURCE_SYNC, "message": message}
         integration.save(
-            update_fields=["status", "last_error_code", "last_error_message", "last_error_fix", "updated_at"]
+            update_fields=[
+                "status",
+                "last_error_code",
+                "last_error_message",
+                "last_error_fix",
+                "last_error_params",
+                "updated_at",
+            ]
         )
         record_event(
             action="sync_run.failed",
@@ -236,6 +253,7 @@ def store_collection(*, sync_run_id: int, result: aws_collect.CollectionResult) 
         integration.last_error_code = ""
         integration.last_error_message = ""
         integration.last_error_fix = ""
+        integration.last_error_params = {}
         integration.save(
             update_fields=[
                 "contact_information",
@@ -243,6 +261,7 @@ def store_collection(*, sync_run_id: int, result: aws_collect.CollectionResult) 
                 "last_error_code",
                 "last_error_message",
                 "last_error_fix",
+                "last_error_params",
                 "updated_at",
             ]
         )
@@ -389,6 +408,8 @@ def account_email(collected: aws_collect.CollectedAccount) -> tuple[str, str, st
         try:
             validate_email(candidate)
         except ValidationError:
+            # NOTE: this warning is stored as text in the language active during the sync (LANGUAGE_CODE
+            # in a worker), so the account page shows it in that language, not the reader's.
             warning = gettext("The email tag value %(value)s is not a valid email address, so it is not used.") % {
                 "value": value[:150]
             }
@@ -517,12 +538,10 @@ def fail_stale_runs() -> int:
                 continue
             run.status = SyncRun.Status.FAILED
             run.finished_at = timezone.now()
-            run.error_code = "JobTimedOut"
-            run.error_message = gettext(
-                "The sync did not finish within %(seconds)s seconds: its worker stopped or it ran too long. "
-                "Nothing it collected was stored; a new sync can start."
-            ) % {"seconds": settings.JOB_TIMEOUT_SECONDS}
-            run.save(update_fields=["status", "finished_at", "error_code", "error_message"])
+            run.error_code = JOB_TIMED_OUT
+            run.error_params = {"seconds": settings.JOB_TIMEOUT_SECONDS}
+            run.error_message = gettext(JOB_TIMED_OUT_MESSAGE) % run.error_params
+            run.save(update_fields=["status", "finished_at", "error_code", "error_params", "error_message"])
             record_event(
                 action="sync_run.failed",
                 target=run,
@@ -532,3 +551,18 @@ def fail_stale_runs() -> int:
             failed += 1
         logger.warning("Sync marked failed run=%s: running longer than %ss", run_id, settings.JOB_TIMEOUT_SECONDS)
     return failed
+
+
+def render_run_error(run: SyncRun) -> str:
+    """Render a sync run's error in the active language; AWS's own messages stay as AWS wrote them."""
+    if run.error_code == JOB_TIMED_OUT and run.error_params:
+        return str(JOB_TIMED_OUT_MESSAGE) % run.error_params
+    return run.error_message
+
+
+def render_run_warnings(run: SyncRun) -> list[str]:
+    """Render a sync run's stored warnings (AWS error code and IAM action) in the active language."""
+    return [
+        str(WARNING_MESSAGE) % {"action": warning.get("action") or "-", "code": warning.get("code", "")}
+        for warning in run.warnings
+    ]

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from audit.services import record_event
 from integrations.connectors.aws import connection as aws_connection
@@ -17,6 +18,7 @@ from integrations.connectors.aws import errors as aws_errors
 from integrations.connectors.aws import policies
 from integrations.connectors.aws.client import AwsError, platform_account_id
 from integrations.models import Integration, SyncRun
+from integrations.services.collection import ERROR_FIXES, ERROR_SOURCE_SYNC
 from integrations.services.sync_queue import SyncAlreadyRunning, active_run, queue_sync
 
 logger = logging.getLogger(__name__)
@@ -57,17 +59,83 @@ class IntegrateOutcome:
     sync_skipped_reason: str = ""
 
 
-# NOTE: check details and the error message and fix are stored as text in the language that was
-# active when the check ran, so they are shown untranslated to a reader of another language.
-def _check(name: str, ok: bool, detail: str, **extra) -> dict:
-    return {"check": name, "ok": ok, "detail": detail, **extra}
+# The details of a check, stored as codes with parameters and rendered in the reader's language, so
+# that a check run by a worker or under another language reads right to every admin.
+DETAIL_MESSAGES = {
+    "assumed_role": gettext_lazy("Assumed the role with the external ID."),
+    "trust_policy_ok": gettext_lazy("The trust policy trusts only account %(account)s and requires this external ID."),
+    "baseline_permissions": gettext_lazy("The role has every permission of the baseline policy."),
+    "offboarding_permissions": gettext_lazy("It also has the extended offboarding permissions."),
+    "offboarding_permissions_missing": gettext_lazy(
+        "It lacks some extended offboarding permissions, so some users cannot be deleted fully."
+    ),
+    "fast_collection": gettext_lazy("It can collect in bulk (credential report and account authorization details)."),
+    "inferred_actions": gettext_lazy(
+        "These write permissions cannot be tested without changing the account and are assumed present: %(actions)s."
+    ),
+    "contact_denied": gettext_lazy(
+        "Could not read the account's contact information, because the role lacks "
+        "account:GetContactInformation. Collection works without it."
+    ),
+    "contact_failed": gettext_lazy("Could not read the account's contact information (%(error)s)."),
+    "contact_read": gettext_lazy("Read the contact information (%(name)s)."),
+}
+# A detail with this code is a failed check's error: its parameters are the error code and the
+# keyword arguments of `aws_errors.describe_error`.
+ERROR_DETAIL = "error"
+
+
+def _detail(message_code: str, **params) -> dict:
+    return {"code": message_code, "params": params}
+
+
+def _check(name: str, ok: bool, details: list[dict], **extra) -> dict:
+    return {"check": name, "ok": ok, "details": details, **extra}
+
+
+def render_check_detail(check: dict) -> str:
+    """Render the details of a stored check in the active language."""
+    if "details" not in check:
+        # Checks stored before the details were codes carry their text.
+        return check.get("detail", "")
+    parts = []
+    for detail in check["details"]:
+        params = detail.get("params", {})
+        if detail["code"] == ERROR_DETAIL:
+            parts.append(aws_errors.describe_error(params["code"], **params["params"]).message)
+        else:
+            parts.append(str(DETAIL_MESSAGES[detail["code"]]) % params)
+    return " ".join(parts)
+
+
+def describe_last_error(integration: Integration) -> aws_errors.ErrorDescription | None:
+    """Render the integration's last error and its fix in the active language, or None without one."""
+    if not (integration.last_error_code or integration.last_error_message):
+        return None
+    params = integration.last_error_params
+    if params.get("source") == ERROR_SOURCE_SYNC:
+        # A failed sync stores AWS's own message, which has no translation, and the fix by its code.
+        fix = ERROR_FIXES.get(integration.last_error_code, "")
+        return aws_errors.ErrorDescription(
+            code=integration.last_error_code, message=params.get("message", ""), fix=str(fix), params=params
+        )
+    if params:
+        return aws_errors.describe_error(integration.last_error_code, **params)
+    # Errors stored before the parameters were kept carry their text.
+    return aws_errors.ErrorDescription(
+        code=integration.last_error_code, message=integration.last_error_message, fix=integration.last_error_fix
+    )
 
 
 def _fail(result: ConnectionResult, check: str, description: aws_errors.ErrorDescription) -> ConnectionResult:
     result.ok = False
     result.error = description
-    result.checks.append(_check(check, False, description.message))
+    result.checks.append(_check(check, False, [_error_detail(description)]))
     return result
+
+
+def _error_detail(description: aws_errors.ErrorDescription) -> dict:
+    return _detail(ERROR_DETAIL, code=description.code, params=description.params)
 
 
 def run_checks(*, role_arn: str, external_id: str) -> ConnectionResult:
@@ -92,7 +160,7 @@ def run_checks(*, role_arn: str, external_id: str) -> ConnectionResult:
         session = aws_connection.assume_role(role_arn=role_arn, external_id=external_id)
     except AwsError as error:
         return _fail(result, CHECK_ASSUME_ROLE, aws_errors.describe_aws_error(error, **describe))
-    result.checks.append(_check(CHECK_ASSUME_ROLE, True, _("Assumed the role with the external ID.")))
+    result.checks.append(_check(CHECK_ASSUME_ROLE, True, [_detail("assumed_role")]))
 
     try:
         role_entry = aws_connection.read_role(session, role)
@@ -106,14 +174,7 @@ def run_checks(*, role_arn: str, external_id: str) -> ConnectionResult:
         others = [problem.detail for problem in problems if problem.code == first.code and problem.detail]
         description = aws_errors.describe_error(first.code, actions=others, **describe)
         return _fail(result, CHECK_TRUST_POLICY, description)
-    result.checks.append(
-        _check(
-            CHECK_TRUST_POLICY,
-            True,
-            _("The trust policy trusts only account %(account)s and requires this external ID.")
-            % {"account": platform_id},
-        )
-    )
+    result.checks.append(_check(CHECK_TRUST_POLICY, True, [_detail("trust_policy_ok", account=platform_id)]))
 
     _check_permissions(result, session, role, describe)
     _read_contact_information(result, session)
@@ -140,25 +201,19 @@ def _check_permissions(result: ConnectionResult, session, role, describe: dict) 
         )
         result.ok = False
         result.error = description
-        result.checks.append(_check(CHECK_PERMISSIONS, False, description.message, **extra))
+        result.checks.append(_check(CHECK_PERMISSIONS, False, [_error_detail(description)], **extra))
         return
 
-    parts = [_("The role has every permission of the baseline policy.")]
+    parts = [_detail("baseline_permissions")]
     if result.can_offboard_fully:
-        parts.append(_("It also has the extended offboarding permissions."))
+        parts.append(_detail("offboarding_permissions"))
     else:
-        parts.append(_("It lacks some extended offboarding permissions, so some users cannot be deleted fully."))
+        parts.append(_detail("offboarding_permissions_missing"))
     if result.can_collect_fast:
-        parts.append(_("It can collect in bulk (credential report and account authorization details)."))
+        parts.append(_detail("fast_collection"))
     if result.inferred_actions:
-        parts.append(
-            _(
-                "These write permissions cannot be tested without changing the account and are assumed "
-                "present: %(actions)s."
-            )
-            % {"actions": ", ".join(result.inferred_actions)}
-        )
-    result.checks.append(_check(CHECK_PERMISSIONS, True, " ".join(parts), **extra))
+        parts.append(_detail("inferred_actions", actions=", ".join(result.inferred_actions)))
+    result.checks.append(_check(CHECK_PERMISSIONS, True, parts, **extra))
 
 
 def _read_contact_information(result: ConnectionResult, session) -> None:
@@ -167,18 +222,13 @@ def _read_contact_information(result: ConnectionResult, session) -> None:
     except AwsError as error:
         if error.is_access_denied:
             result.missing_actions.append(CONTACT_ACTION)
-            detail = _(
-                "Could not read the account's contact information, because the role lacks "
-                "account:GetContactInformation. Collection works without it."
-            )
+            detail = _detail("contact_denied")
         else:
-            detail = _("Could not read the account's contact information (%(error)s).") % {"error": error.code}
-        result.checks.append(_check(CHECK_CONTACT_INFORMATION, False, detail, warning=True))
+            detail = _detail("contact_failed", error=error.code)
+        result.checks.append(_check(CHECK_CONTACT_INFORMATION, False, [detail], warning=True))
         return
     name = result.contact_information.get("FullName") or result.contact_information.get("CompanyName") or ""
-    result.checks.append(
-        _check(CHECK_CONTACT_INFORMATION, True, _("Read the contact information (%(name)s).") % {"name": name})
-    )
+    result.checks.append(_check(CHECK_CONTACT_INFORMATION, True, [_detail("contact_read", name=name)]))
 
 
 def _snapshot(integration: Integration) -> dict:
@@ -213,6 +263,7 @@ def check_connection(*, integration: Integration, actor=None) -> ConnectionResul
         integration.last_error_code = result.error.code if result.error else ""
         integration.last_error_message = result.error.message if result.error else ""
         integration.last_error_fix = result.error.fix if result.error else ""
+        integration.last_error_params = result.error.params if result.error else {}
         integration.save()
         record_event(
             action="integration.checked",

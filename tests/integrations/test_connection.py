@@ -13,6 +13,7 @@ from integrations.models import Integration, SyncRun
 from integrations.services.connection import (
     check_connection,
     integrate_aws,
+    render_check_detail,
     retry_integration,
     set_integration_enabled,
     update_integration_settings,
@@ -82,7 +83,7 @@ def test_baseline_write_actions_are_inferred(customer_role, queued_tasks):
     permissions = checks_by_name(Integration.objects.get())["permissions"]
     assert "iam:DeleteUser" in permissions["inferred_actions"]
     assert "iam:CreateUser" in permissions["inferred_actions"]
-    assert "iam:DeleteUser" in permissions["detail"]
+    assert "iam:DeleteUser" in render_check_detail(permissions)
 
 
 def test_extended_policy_enables_offboarding_and_bulk(fake_aws, queued_tasks):
@@ -119,7 +120,8 @@ def test_wrong_external_id_fails_with_fix(customer_role, queued_tasks):
     assert "AccessDenied" in integration.last_error_message
     assert "external ID" in integration.last_error_fix
     assert fake_aws_platform_id() in integration.last_error_fix
-    assert integration.checks == [{"check": "assume_role", "ok": False, "detail": integration.last_error_message}]
+    assert [check["check"] for check in integration.checks] == ["assume_role"]
+    assert render_check_detail(integration.checks[0]) == integration.last_error_message
     assert SyncRun.objects.count() == 0
     assert queued_tasks() == []
 

@@ -256,7 +256,7 @@ def test_status_tab_shows_checks_and_runs(admin_client, customer_role, django_as
     assert "Assumed the role with the external ID." in page
     assert "Contact information" in page
     assert "Partial" in page
-    assert "Could not read tags" in page
+    assert "Could not call iam:ListUserTags (AccessDenied), so the accounts lack what it returns." in page
     assert 'id="retry-button"' in page
     assert 'id="disable-button"' in page
 

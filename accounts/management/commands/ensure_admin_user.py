@@ -4,6 +4,7 @@ import secrets
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 
 class Command(BaseCommand):
@@ -17,7 +18,7 @@ class Command(BaseCommand):
         users = get_user_model()
         existing = list(users.objects.filter(is_superuser=True).values_list("username", flat=True)[:5])
         if existing:
-            self.stdout.write(f"Admin users: {', '.join(existing)} (passwords unchanged).")
+            self.stdout.write(_("Admin users: %(users)s (passwords unchanged).") % {"users": ", ".join(existing)})
             return
 
         username = os.environ.get("ADMIN_USERNAME") or "admin"
@@ -30,8 +31,13 @@ class Command(BaseCommand):
 
         if generated:
             self.stdout.write(
-                f"Created admin user '{username}' with the password {password}\n"
-                "It is shown only this once: write it down, or set ADMIN_PASSWORD before the first run."
+                _(
+                    "Created the admin user %(username)s with the password %(password)s\n"
+                    "It is shown only this once: write it down, or set ADMIN_PASSWORD before the first run."
+                )
+                % {"username": username, "password": password}
             )
         else:
-            self.stdout.write(f"Created admin user '{username}' with the password from ADMIN_PASSWORD.")
+            self.stdout.write(
+                _("Created the admin user %(username)s with the password from ADMIN_PASSWORD.") % {"username": username}
+            )

@@ -1,4 +1,5 @@
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
 from accounts.models import SaaSAccount
 from accounts.services import export
@@ -24,7 +25,8 @@ class Command(BaseCommand):
         if integration is not None:
             if not Integration.objects.filter(pk=integration).exists():
                 raise CommandError(
-                    f"Integration {integration} not found. Find the integration's ID in the admin under Integrations."
+                    _("Integration %(id)s not found. Find the integration's ID in the admin under Integrations.")
+                    % {"id": integration}
                 )
             accounts = accounts.filter(integration_id=integration)
         records = export.iter_records(accounts)

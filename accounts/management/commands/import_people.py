@@ -1,6 +1,7 @@
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
 from accounts.services.people_import import PeopleImportError, import_people
 
@@ -18,15 +19,19 @@ class Command(BaseCommand):
         try:
             data = file.read_bytes()
         except OSError as error:
-            raise CommandError(f"Cannot read {file}: {error.strerror}.") from error
+            raise CommandError(
+                _("Cannot read %(file)s: %(error)s.") % {"file": file, "error": error.strerror}
+            ) from error
         try:
             result = import_people(file=data, actor=None, job="import_people command")
         except PeopleImportError as error:
             for row_error in error.errors:
                 self.stderr.write(f"{file}:{row_error.line}: {row_error.message}")
             raise CommandError(
-                f"Imported nothing: {len(error.errors)} invalid row(s) in {file}. Correct them and run again."
+                _("Imported nothing: %(count)s invalid row(s) in %(file)s. Correct them and run again.")
+                % {"count": len(error.errors), "file": file}
             ) from error
         self.stdout.write(
-            f"Imported {file}: {result.created} created, {result.updated} updated, {result.unchanged} unchanged."
+            _("Imported %(file)s: %(created)s created, %(updated)s updated, %(unchanged)s unchanged.")
+            % {"file": file, "created": result.created, "updated": result.updated, "unchanged": result.unchanged}
         )

@@ -5,6 +5,7 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import Offboarding, SaaSAccount
 from accounts.offboarding import planning, services
@@ -74,15 +75,19 @@ class Command(BaseCommand):
                 self.stdout.write(line)
 
         if problems:
-            raise CommandError(f"{problems} account(s) blocked or failed.", returncode=1)
+            raise CommandError(_("%(count)s account(s) blocked or failed.") % {"count": problems}, returncode=1)
 
     def _find(self, identifier: str) -> SaaSAccount:
         query = Q(arn=identifier) if not identifier.isdigit() else Q(pk=int(identifier))
         matches = list(SaaSAccount.objects.filter(query).select_related("integration")[:2])
         if not matches:
-            raise CommandError(f"Account {identifier} not found: give a SaaSAccount id or an IAM ARN.")
+            raise CommandError(
+                _("Account %(account)s not found: give a SaaSAccount id or an IAM ARN.") % {"account": identifier}
+            )
         if len(matches) > 1:
-            raise CommandError(f"ARN {identifier} matches several accounts: give the SaaSAccount id instead.")
+            raise CommandError(
+                _("ARN %(arn)s matches several accounts: give the SaaSAccount id instead.") % {"arn": identifier}
+            )
         return matches[0]
 
     def _print_plan(self, offboarding: Offboarding) -> None:

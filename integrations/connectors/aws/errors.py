@@ -1,10 +1,11 @@
 """Descriptions of AWS errors for a customer's integration: the problem and what to change in AWS.
 
 `describe_error` turns an AwsError (or one of Rollcall's own check codes) into a translated
-problem and fix. Messages never contain the external id.
+problem and fix. The code and `ErrorDescription.params` are what Rollcall stores, so the text
+is rendered again in the reader's language when it is shown. Messages never contain the external id.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.utils.translation import gettext as _
 
@@ -43,6 +44,8 @@ class ErrorDescription:
     code: str
     message: str
     fix: str
+    # The keyword arguments of `describe_error` that rebuild this description in another language.
+    params: dict = field(default_factory=dict)
 
 
 def classify(error: AwsError) -> str:
@@ -69,6 +72,12 @@ def describe_error(
     aws_message: str = "",
 ) -> ErrorDescription:
     """Return the translated problem and fix for a code from `classify` or a trust policy check."""
+    stored = {
+        "role_arn": role_arn,
+        "platform_account_id": platform_account_id,
+        "actions": list(actions),
+        "aws_message": aws_message,
+    }
     params = {
         "role_arn": role_arn,
         "platform_account_id": platform_account_id or _("(unknown)"),
@@ -139,7 +148,7 @@ def describe_error(
     else:
         message = _("AWS returned the error %(code)s: %(aws_message)s") % {"code": code, **params}
         fix = _("Check the role in the IAM console and press Retry. If the error stays, contact support.")
-    return ErrorDescription(code=code, message=message, fix=fix)
+    return ErrorDescription(code=code, message=message, fix=fix, params=stored)
 
 
 def describe_aws_error(error: AwsError, *, role_arn: str = "", platform_account_id: str = "") -> ErrorDescription:

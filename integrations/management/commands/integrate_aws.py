@@ -1,7 +1,8 @@
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
 from integrations.forms import IntegrationForm
-from integrations.services.connection import integrate_aws
+from integrations.services.connection import describe_last_error, integrate_aws, render_check_detail
 
 
 class Command(BaseCommand):
@@ -22,7 +23,7 @@ class Command(BaseCommand):
             problems = "; ".join(
                 f"--{field.replace('_', '-')}: {' '.join(errors)}" for field, errors in form.errors.items()
             )
-            raise CommandError(f"Invalid input, nothing was saved. {problems}")
+            raise CommandError(_("Invalid input, nothing was saved. %(problems)s") % {"problems": problems})
         for warning in form.warnings:
             self.stderr.write(self.style.WARNING(warning))
 
@@ -36,9 +37,12 @@ class Command(BaseCommand):
                 state = "warning"
             else:
                 state = "failed"
-            self.stdout.write(f"  {check['check']}: {state}: {check['detail']}")
+            self.stdout.write(f"  {check['check']}: {state}: {render_check_detail(check)}")
         if outcome.sync_run is not None:
             self.stdout.write(f"  sync run {outcome.sync_run.pk} {outcome.sync_run.status}")
         if not outcome.result.ok:
-            self.stderr.write(f"{integration.last_error_message}\n{integration.last_error_fix}")
-            raise CommandError(f"The connection check of integration {integration.pk} failed.", returncode=1)
+            error = describe_last_error(integration)
+            self.stderr.write(f"{error.message}\n{error.fix}")
+            raise CommandError(
+                _("The connection check of integration %(id)s failed.") % {"id": integration.pk}, returncode=1
+            )

@@ -1,6 +1,7 @@
 import logging
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
 from integrations.models import Integration, SyncRun
 from integrations.services.sync_queue import SyncAlreadyRunning, SyncNotAllowed, queue_sync
@@ -26,14 +27,16 @@ class Command(BaseCommand):
 
     def handle(self, *args, integration_ids, all_integrations, wait, **options):
         if all_integrations == bool(integration_ids):
-            raise CommandError("Give either integration ids or --all, not both and not neither.")
+            raise CommandError(_("Give either integration ids or --all, not both and not neither."))
         if all_integrations:
             integrations = list(Integration.objects.exclude(status=Integration.Status.DISABLED).order_by("id"))
         else:
             found = Integration.objects.in_bulk(integration_ids)
             missing = [str(pk) for pk in integration_ids if pk not in found]
             if missing:
-                raise CommandError(f"No integration with id {', '.join(missing)} exists; nothing was queued.")
+                raise CommandError(
+                    _("No integration with id %(ids)s exists; nothing was queued.") % {"ids": ", ".join(missing)}
+                )
             integrations = [found[pk] for pk in integration_ids]
 
         failures = 0
@@ -62,7 +65,11 @@ class Command(BaseCommand):
                 failures += 1
 
         if failures:
-            raise CommandError(f"{failures} of {len(integrations)} syncs failed or did not run.", returncode=1)
+            raise CommandError(
+                _("%(failures)s of %(count)s syncs failed or did not run.")
+                % {"failures": failures, "count": len(integrations)},
+                returncode=1,
+            )
 
     @staticmethod
     def _run(run: SyncRun) -> SyncRun:
