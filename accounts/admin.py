@@ -379,17 +379,23 @@ class SaaSAccountAdmin(SaaSAccountOffboardingAdminMixin, admin.ModelAdmin):
     def suggestions_view(self, request):
         return admin_views.suggestions_view(self, request)
 
-    @admin.action(description=_("Merge into person…"), permissions=["change"])
+    def has_merge_permission(self, request):
+        return request.user.has_perm(admin_views.MERGE_PERMISSION)
+
+    def has_export_permission(self, request):
+        return request.user.has_perm("accounts.export_accounts")
+
+    @admin.action(description=_("Merge into person…"), permissions=["merge"])
     def merge_into_person(self, request, queryset):
         ids = ",".join(str(pk) for pk in queryset.values_list("pk", flat=True))
         return redirect(reverse("admin:accounts_saasaccount_merge") + "?" + urlencode({"ids": ids}))
 
-    @admin.action(description=_("Unmerge from person…"), permissions=["change"])
+    @admin.action(description=_("Unmerge from person…"), permissions=["merge"])
     def unmerge(self, request, queryset):
         ids = ",".join(str(pk) for pk in queryset.values_list("pk", flat=True))
         return redirect(reverse("admin:accounts_saasaccount_unmerge") + "?" + urlencode({"ids": ids}))
 
-    @admin.action(description=_("Export selected accounts as CSV"), permissions=["view"])
+    @admin.action(description=_("Export selected accounts as CSV"), permissions=["export"])
     def export_csv(self, request, queryset):
         response = StreamingHttpResponse(
             (chunk.encode("utf-8") for chunk in export.iter_csv(export.iter_records(queryset))),
@@ -398,7 +404,7 @@ class SaaSAccountAdmin(SaaSAccountOffboardingAdminMixin, admin.ModelAdmin):
         response["Content-Disposition"] = 'attachment; filename="accounts.csv"'
         return response
 
-    @admin.action(description=_("Export selected accounts as JSON"), permissions=["view"])
+    @admin.action(description=_("Export selected accounts as JSON"), permissions=["export"])
     def export_json(self, request, queryset):
         response = StreamingHttpResponse(
             (chunk.encode("utf-8") for chunk in export.iter_json(export.iter_records(queryset))),

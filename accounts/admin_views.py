@@ -19,6 +19,8 @@ from accounts.services.people_import import PeopleImportError, import_people
 from accounts.services.suggestions import suggest_merges, unlinked_accounts
 
 SUGGESTIONS_PER_PAGE = 100
+IMPORT_PERMISSION = "accounts.import_people"
+MERGE_PERMISSION = "accounts.merge_account"
 
 
 def _context(model_admin, request, **values) -> dict:
@@ -31,7 +33,7 @@ def _context(model_admin, request, **values) -> dict:
 
 
 def import_people_view(model_admin, request):
-    if not (model_admin.has_add_permission(request) and model_admin.has_change_permission(request)):
+    if not request.user.has_perm(IMPORT_PERMISSION):
         raise PermissionDenied
     errors = []
     if request.method == "POST":
@@ -63,7 +65,7 @@ def _selected_accounts(request):
 
 def merge_view(model_admin, request):
     """Step 1 picks the person, step 2 shows each account's change, step 3 (confirm) merges."""
-    if not model_admin.has_change_permission(request):
+    if not request.user.has_perm(MERGE_PERMISSION):
         raise PermissionDenied
     accounts, ids = _selected_accounts(request)
     changelist = reverse("admin:accounts_saasaccount_changelist")
@@ -123,7 +125,7 @@ def merge_view(model_admin, request):
 
 def unmerge_view(model_admin, request):
     """Show what unmerging the selected accounts changes, and unmerge them on a confirmed POST."""
-    if not model_admin.has_change_permission(request):
+    if not request.user.has_perm(MERGE_PERMISSION):
         raise PermissionDenied
     accounts, ids = _selected_accounts(request)
     linked = [account for account in accounts if account.person_id is not None]
@@ -157,7 +159,7 @@ def suggestions_view(model_admin, request):
     if not model_admin.has_view_permission(request):
         raise PermissionDenied
     if request.method == "POST":
-        if not model_admin.has_change_permission(request):
+        if not request.user.has_perm(MERGE_PERMISSION):
             raise PermissionDenied
         values = [request.POST["accept_one"]] if request.POST.get("accept_one") else request.POST.getlist("accept")
         pairs = [pair for pair in map(_parse_pair, values) if pair]
@@ -177,7 +179,7 @@ def suggestions_view(model_admin, request):
         title=_("Suggested merges"),
         suggestions=suggestions,
         page=page,
-        can_change=model_admin.has_change_permission(request),
+        can_change=request.user.has_perm(MERGE_PERMISSION),
     )
     return TemplateResponse(request, "admin/accounts/saasaccount/suggestions.html", context)
 

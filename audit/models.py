@@ -39,6 +39,7 @@ class AuditEvent(models.Model):
         verbose_name = _("audit event")
         verbose_name_plural = _("audit events")
         ordering = ["-occurred_at", "-id"]
+        permissions = [("export_auditevent", _("Can export audit events as CSV"))]
 
     def __str__(self) -> str:
         return f"{self.action} {self.object_repr}"

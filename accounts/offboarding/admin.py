@@ -23,9 +23,9 @@ from accounts.models import Offboarding, OffboardingStep, Person, Provisioning, 
 from accounts.offboarding import planning, services
 from integrations.models import Integration
 
-OFFBOARD_PERMISSION = "accounts.add_offboarding"
-RETRY_PERMISSION = "accounts.change_offboarding"
-PROVISION_PERMISSION = "accounts.add_provisioning"
+OFFBOARD_PERMISSION = "accounts.offboard_account"
+RETRY_PERMISSION = "accounts.offboard_account"
+PROVISION_PERMISSION = "accounts.provision_account"
 
 
 MODE_HELP = {
