@@ -4,6 +4,9 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Person, SaaSAccount
 
+# Enough for about 50,000 people; the file is read into memory whole.
+PEOPLE_IMPORT_MAX_BYTES = 5 * 1024 * 1024
+
 
 class PeopleImportForm(forms.Form):
     file = forms.FileField(
@@ -14,6 +17,16 @@ class PeopleImportForm(forms.Form):
             "and Shift_JIS files are accepted."
         ),
     )
+
+    def clean_file(self):
+        file = self.cleaned_data["file"]
+        if file.size > PEOPLE_IMPORT_MAX_BYTES:
+            raise forms.ValidationError(
+                _("The file is %(size)s bytes: split it into files of at most %(max)s bytes and import each."),
+                code="too_large",
+                params={"size": file.size, "max": PEOPLE_IMPORT_MAX_BYTES},
+            )
+        return file
 
 
 class MergeTargetForm(forms.Form):

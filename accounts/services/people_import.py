@@ -125,9 +125,19 @@ def _validate_row(line: int, values: dict[str, str]) -> tuple[PersonRow | None, 
                     % {"value": raw_left_on},
                 )
             )
+    name = values.get("name", "").strip()
+    max_name_length = Person._meta.get_field("name").max_length
+    if len(name) > max_name_length:
+        errors.append(
+            RowError(
+                line,
+                _("The name is %(length)s characters long: shorten it to at most %(max)s.")
+                % {"length": len(name), "max": max_name_length},
+            )
+        )
     if errors:
         return None, errors
-    row = PersonRow(line, email, values.get("name", "").strip(), kind, status, left_on)
+    row = PersonRow(line, email, name, kind, status, left_on)
     return row, []
 
 
