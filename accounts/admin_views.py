@@ -3,6 +3,8 @@
 Each view re-checks the permission it needs, shows what will change first, and calls a service.
 """
 
+import re
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -19,6 +21,9 @@ from accounts.services.people_import import PeopleImportError, import_people
 from accounts.services.suggestions import suggest_merges, unlinked_accounts
 
 SUGGESTIONS_PER_PAGE = 100
+# A primary key in a form or query string: ASCII digits only (str.isdigit also accepts "²", which
+# int() rejects), and short enough for int() and the database's bigint.
+_PRIMARY_KEY = re.compile(r"[0-9]{1,18}")
 IMPORT_PERMISSION = "accounts.import_people"
 MERGE_PERMISSION = "accounts.merge_account"
 
@@ -56,9 +61,14 @@ def import_people_view(model_admin, request):
     return TemplateResponse(request, "admin/accounts/person/import.html", context)
 
 
+def parse_ids(values) -> list[int]:
+    """Return the primary keys among `values`, skipping every value that is not one."""
+    return [int(value.strip()) for value in values if _PRIMARY_KEY.fullmatch(value.strip())]
+
+
 def _selected_accounts(request):
     raw = request.POST.get("ids") if request.method == "POST" else request.GET.get("ids")
-    ids = [int(value) for value in (raw or "").split(",") if value.strip().isdigit()]
+    ids = parse_ids((raw or "").split(","))
     accounts = list(SaaSAccount.objects.filter(pk__in=ids).select_related("integration", "person").order_by("name"))
     return accounts, ",".join(str(account.pk) for account in accounts)
 
@@ -149,8 +159,9 @@ def unmerge_view(model_admin, request):
 
 def _parse_pair(value: str) -> tuple[int, int] | None:
     account_id, _separator, person_id = value.partition(":")
-    if account_id.isdigit() and person_id.isdigit():
-        return int(account_id), int(person_id)
+    parsed = parse_ids([account_id, person_id])
+    if len(parsed) == 2:
+        return parsed[0], parsed[1]
     return None
 
 

@@ -175,6 +175,8 @@ def parse_people_csv(text: str) -> list[PersonRow]:
     """
     reader = csv.reader(io.StringIO(text, newline=""))
     names = _read_header(reader)
+    if not text.strip().partition("\n")[2].strip():
+        raise PeopleImportError([RowError(2, _("The file has a header row but no people. Add a row for each person."))])
     rows: list[PersonRow] = []
     errors: list[RowError] = []
     first_line_of_email: dict[str, int] = {}
