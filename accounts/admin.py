@@ -1,4 +1,4 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db.models import Count, IntegerField, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.http import StreamingHttpResponse
@@ -15,7 +15,7 @@ from accounts.admin_filters import InactiveFilter, PersonStatusFilter, ReviewFil
 from accounts.models import AccessKey, MergeRecord, Person, SaaSAccount
 from accounts.offboarding.admin import PersonOffboardingAdminMixin, SaaSAccountOffboardingAdminMixin
 from accounts.services import export
-from accounts.services.people import save_person
+from accounts.services.people import PersonInUse, delete_person, save_person
 
 
 def unknown_text(account: SaaSAccount, field_name: str) -> str:
@@ -98,6 +98,16 @@ class PersonAdmin(PersonOffboardingAdminMixin, admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         save_person(person=obj, actor=request.user)
+
+    def delete_model(self, request, obj):
+        delete_person(person=obj, actor=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for person in queryset:
+            try:
+                delete_person(person=person, actor=request.user)
+            except PersonInUse as error:
+                messages.error(request, str(error))
 
     def get_urls(self):
         return [

@@ -30,6 +30,7 @@ from integrations.services.connection import (
     CHECK_TRUST_POLICY,
     RECOMMENDED_EXTERNAL_ID_LENGTH,
     IntegrateOutcome,
+    delete_integration,
     integrate_aws,
     retry_integration,
     set_integration_enabled,
@@ -123,6 +124,13 @@ class IntegrationAdmin(admin.ModelAdmin):
             ),
             *super().get_urls(),
         ]
+
+    def delete_model(self, request, obj):
+        delete_integration(integration=obj, actor=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for integration in queryset:
+            delete_integration(integration=integration, actor=request.user)
 
     # Helpers.
     def _get_integration(self, request, object_id: str, *, change: bool, permission: str = "") -> Integration:
