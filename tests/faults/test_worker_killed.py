@@ -1,7 +1,7 @@
 """A real qcluster worker killed with SIGKILL in the middle of a sync loses nothing.
 
-The worker runs in a subprocess, so this test uses a SQLite file database (the in-memory test
-database is not shared with other processes) and the session's fake AWS, slowed down so that
+The worker runs in a subprocess, so this test uses a SQLite file database, because the in-memory
+test database is not shared with other processes. The session's fake AWS is slowed down so that
 the sync is still running when the worker is killed.
 """
 
