@@ -1,4 +1,4 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db.models import Count, IntegerField, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.http import StreamingHttpResponse
@@ -15,7 +15,7 @@ from accounts.admin_filters import InactiveFilter, PersonStatusFilter, ReviewFil
 from accounts.models import AccessKey, MergeRecord, Person, SaaSAccount
 from accounts.offboarding.admin import PersonOffboardingAdminMixin, SaaSAccountOffboardingAdminMixin
 from accounts.services import export
-from accounts.services.people import save_person
+from accounts.services.people import PersonInUse, delete_person, save_person
 
 
 def unknown_text(account: SaaSAccount, field_name: str) -> str:
@@ -98,6 +98,16 @@ class PersonAdmin(PersonOffboardingAdminMixin, admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         save_person(person=obj, actor=request.user)
+
+    def delete_model(self, request, obj):
+        delete_person(person=obj, actor=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for person in queryset:
+            try:
+                delete_person(person=person, actor=request.user)
+            except PersonInUse as error:
+                messages.error(request, str(error))
 
     def get_urls(self):
         return [
@@ -379,17 +389,23 @@ class SaaSAccountAdmin(SaaSAccountOffboardingAdminMixin, admin.ModelAdmin):
     def suggestions_view(self, request):
         return admin_views.suggestions_view(self, request)
 
-    @admin.action(description=_("Merge into person…"), permissions=["change"])
+    def has_merge_permission(self, request):
+        return request.user.has_perm(admin_views.MERGE_PERMISSION)
+
+    def has_export_permission(self, request):
+        return request.user.has_perm("accounts.export_accounts")
+
+    @admin.action(description=_("Merge into person…"), permissions=["merge"])
     def merge_into_person(self, request, queryset):
         ids = ",".join(str(pk) for pk in queryset.values_list("pk", flat=True))
         return redirect(reverse("admin:accounts_saasaccount_merge") + "?" + urlencode({"ids": ids}))
 
-    @admin.action(description=_("Unmerge from person…"), permissions=["change"])
+    @admin.action(description=_("Unmerge from person…"), permissions=["merge"])
     def unmerge(self, request, queryset):
         ids = ",".join(str(pk) for pk in queryset.values_list("pk", flat=True))
         return redirect(reverse("admin:accounts_saasaccount_unmerge") + "?" + urlencode({"ids": ids}))
 
-    @admin.action(description=_("Export selected accounts as CSV"), permissions=["view"])
+    @admin.action(description=_("Export selected accounts as CSV"), permissions=["export"])
     def export_csv(self, request, queryset):
         response = StreamingHttpResponse(
             (chunk.encode("utf-8") for chunk in export.iter_csv(export.iter_records(queryset))),
@@ -398,7 +414,7 @@ class SaaSAccountAdmin(SaaSAccountOffboardingAdminMixin, admin.ModelAdmin):
         response["Content-Disposition"] = 'attachment; filename="accounts.csv"'
         return response
 
-    @admin.action(description=_("Export selected accounts as JSON"), permissions=["view"])
+    @admin.action(description=_("Export selected accounts as JSON"), permissions=["export"])
     def export_json(self, request, queryset):
         response = StreamingHttpResponse(
             (chunk.encode("utf-8") for chunk in export.iter_json(export.iter_records(queryset))),

@@ -3,6 +3,8 @@
 Each view re-checks the permission it needs, shows what will change first, and calls a service.
 """
 
+import re
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -19,6 +21,11 @@ from accounts.services.people_import import PeopleImportError, import_people
 from accounts.services.suggestions import suggest_merges, unlinked_accounts
 
 SUGGESTIONS_PER_PAGE = 100
+# A primary key in a form or query string: ASCII digits only (str.isdigit also accepts "²", which
+# int() rejects), and short enough for int() and the database's bigint.
+_PRIMARY_KEY = re.compile(r"[0-9]{1,18}")
+IMPORT_PERMISSION = "accounts.import_people"
+MERGE_PERMISSION = "accounts.merge_account"
 
 
 def _context(model_admin, request, **values) -> dict:
@@ -31,7 +38,7 @@ def _context(model_admin, request, **values) -> dict:
 
 
 def import_people_view(model_admin, request):
-    if not (model_admin.has_add_permission(request) and model_admin.has_change_permission(request)):
+    if not request.user.has_perm(IMPORT_PERMISSION):
         raise PermissionDenied
     errors = []
     if request.method == "POST":
@@ -54,16 +61,21 @@ def import_people_view(model_admin, request):
     return TemplateResponse(request, "admin/accounts/person/import.html", context)
 
 
+def parse_ids(values) -> list[int]:
+    """Return the primary keys among `values`, skipping every value that is not one."""
+    return [int(value.strip()) for value in values if _PRIMARY_KEY.fullmatch(value.strip())]
+
+
 def _selected_accounts(request):
     raw = request.POST.get("ids") if request.method == "POST" else request.GET.get("ids")
-    ids = [int(value) for value in (raw or "").split(",") if value.strip().isdigit()]
+    ids = parse_ids((raw or "").split(","))
     accounts = list(SaaSAccount.objects.filter(pk__in=ids).select_related("integration", "person").order_by("name"))
     return accounts, ",".join(str(account.pk) for account in accounts)
 
 
 def merge_view(model_admin, request):
     """Step 1 picks the person, step 2 shows each account's change, step 3 (confirm) merges."""
-    if not model_admin.has_change_permission(request):
+    if not request.user.has_perm(MERGE_PERMISSION):
         raise PermissionDenied
     accounts, ids = _selected_accounts(request)
     changelist = reverse("admin:accounts_saasaccount_changelist")
@@ -123,7 +135,7 @@ def merge_view(model_admin, request):
 
 def unmerge_view(model_admin, request):
     """Show what unmerging the selected accounts changes, and unmerge them on a confirmed POST."""
-    if not model_admin.has_change_permission(request):
+    if not request.user.has_perm(MERGE_PERMISSION):
         raise PermissionDenied
     accounts, ids = _selected_accounts(request)
     linked = [account for account in accounts if account.person_id is not None]
@@ -147,8 +159,9 @@ def unmerge_view(model_admin, request):
 
 def _parse_pair(value: str) -> tuple[int, int] | None:
     account_id, _separator, person_id = value.partition(":")
-    if account_id.isdigit() and person_id.isdigit():
-        return int(account_id), int(person_id)
+    parsed = parse_ids([account_id, person_id])
+    if len(parsed) == 2:
+        return parsed[0], parsed[1]
     return None
 
 
@@ -157,7 +170,7 @@ def suggestions_view(model_admin, request):
     if not model_admin.has_view_permission(request):
         raise PermissionDenied
     if request.method == "POST":
-        if not model_admin.has_change_permission(request):
+        if not request.user.has_perm(MERGE_PERMISSION):
             raise PermissionDenied
         values = [request.POST["accept_one"]] if request.POST.get("accept_one") else request.POST.getlist("accept")
         pairs = [pair for pair in map(_parse_pair, values) if pair]
@@ -177,7 +190,7 @@ def suggestions_view(model_admin, request):
         title=_("Suggested merges"),
         suggestions=suggestions,
         page=page,
-        can_change=model_admin.has_change_permission(request),
+        can_change=request.user.has_perm(MERGE_PERMISSION),
     )
     return TemplateResponse(request, "admin/accounts/saasaccount/suggestions.html", context)
 

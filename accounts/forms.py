@@ -4,6 +4,9 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Person, SaaSAccount
 
+# Enough for about 50,000 people; the file is read into memory whole.
+PEOPLE_IMPORT_MAX_BYTES = 5 * 1024 * 1024
+
 
 class PeopleImportForm(forms.Form):
     file = forms.FileField(
@@ -15,6 +18,28 @@ class PeopleImportForm(forms.Form):
         ),
     )
 
+    def clean_file(self):
+        file = self.cleaned_data["file"]
+        if file.size > PEOPLE_IMPORT_MAX_BYTES:
+            raise forms.ValidationError(
+                _("The file is %(size)s bytes: split it into files of at most %(max)s bytes and import each."),
+                code="too_large",
+                params={"size": file.size, "max": PEOPLE_IMPORT_MAX_BYTES},
+            )
+        return file
+
+
+class PersonAutocompleteSelect(AutocompleteSelect):
+    """Django's autocomplete widget, which also renders a posted value that is not a primary key.
+
+    Django's widget looks the posted value up to show the chosen option, and a value such as
+    "abc" makes that lookup raise ValueError, so the page failed instead of showing the field's
+    "Select a valid choice" error.
+    """
+
+    def optgroups(self, name, value, attrs=None):
+        return super().optgroups(name, [item for item in value if str(item).isdigit() and str(item).isascii()], attrs)
+
 
 class MergeTargetForm(forms.Form):
     """The person to merge accounts into: an existing one, or a new email and name."""
@@ -25,7 +50,9 @@ class MergeTargetForm(forms.Form):
         required=False,
         help_text=_("Type part of an email or name to search the directory."),
     )
-    new_email = forms.EmailField(label=_("Or a new person's email"), required=False)
+    new_email = forms.EmailField(
+        label=_("Or a new person's email"), max_length=Person._meta.get_field("email").max_length, required=False
+    )
     new_name = forms.CharField(label=_("New person's name"), max_length=200, required=False)
     new_kind = forms.ChoiceField(
         label=_("New person's kind"),
@@ -37,7 +64,7 @@ class MergeTargetForm(forms.Form):
     def __init__(self, *args, admin_site, **kwargs):
         super().__init__(*args, **kwargs)
         field = self.fields["person"]
-        field.widget = AutocompleteSelect(SaaSAccount._meta.get_field("person"), admin_site)
+        field.widget = PersonAutocompleteSelect(SaaSAccount._meta.get_field("person"), admin_site)
         field.widget.choices = field.choices
 
     def clean(self):

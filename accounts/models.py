@@ -31,6 +31,7 @@ class Person(models.Model):
         verbose_name_plural = _("people")
         ordering = ["email"]
         constraints = [models.UniqueConstraint(Lower("email"), name="person_email_unique_ci")]
+        permissions = [("import_people", _("Can import people from a CSV file"))]
 
     def __str__(self) -> str:
         return f"{self.name} <{self.email}>" if self.name else self.email
@@ -143,6 +144,10 @@ class SaaSAccount(models.Model):
         constraints = [models.UniqueConstraint(fields=["integration", "provider_id"], name="account_unique_iam_id")]
         # The account list's order, so a page of it is read from the index instead of a full sort.
         indexes = [models.Index(fields=["integration", "name", "id"], name="account_list_order")]
+        permissions = [
+            ("merge_account", _("Can merge accounts into people, unmerge them and accept suggested merges")),
+            ("export_accounts", _("Can export accounts as CSV or JSON")),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -286,6 +291,7 @@ class Offboarding(models.Model):
         verbose_name = _("offboarding")
         verbose_name_plural = _("offboardings")
         ordering = ["-planned_at", "-id"]
+        permissions = [("offboard_account", _("Can plan, confirm, retry and cancel offboardings"))]
         constraints = [
             models.UniqueConstraint(
                 fields=["account"],
@@ -390,6 +396,7 @@ class Provisioning(models.Model):
         verbose_name = _("provisioning")
         verbose_name_plural = _("provisionings")
         ordering = ["-created_at", "-id"]
+        permissions = [("provision_account", _("Can create accounts for people in a service"))]
 
     def __str__(self) -> str:
         return f"{self.user_name} ({self.integration})"

@@ -39,6 +39,9 @@ class AuditEvent(models.Model):
         verbose_name = _("audit event")
         verbose_name_plural = _("audit events")
         ordering = ["-occurred_at", "-id"]
+        permissions = [("export_auditevent", _("Can export audit events as CSV"))]
+        # Related lookups and deletion use the base manager, so it must refuse changes too.
+        base_manager_name = "objects"
 
     def __str__(self) -> str:
         return f"{self.action} {self.object_repr}"

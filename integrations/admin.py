@@ -31,6 +31,7 @@ from integrations.services.connection import (
     CHECK_TRUST_POLICY,
     RECOMMENDED_EXTERNAL_ID_LENGTH,
     IntegrateOutcome,
+    delete_integration,
     describe_last_error,
     integrate_aws,
     render_check_detail,
@@ -46,6 +47,8 @@ SETUP_EXTERNAL_ID_SESSION_KEY = "integrations:setup-external-id"
 RUN_HISTORY_LIMIT = 20
 ACCOUNTS_SHOWN = 50
 TABS = ("status", "settings", "accounts", "setup")
+# Sync now and Retry need this permission; enabling, disabling and editing need change_integration.
+SYNC_PERMISSION = "integrations.sync_integration"
 
 # Downloadable setup files: name in the URL -> (attribute of SetupDocuments, file name, media type).
 SETUP_FILES = {
@@ -125,16 +128,24 @@ class IntegrationAdmin(admin.ModelAdmin):
             *super().get_urls(),
         ]
 
+    def delete_model(self, request, obj):
+        delete_integration(integration=obj, actor=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for integration in queryset:
+            delete_integration(integration=integration, actor=request.user)
+
     # Helpers.
-    def _get_integration(self, request, object_id: str, *, change: bool) -> Integration:
+    def _get_integration(self, request, object_id: str, *, change: bool, permission: str = "") -> Integration:
         integration = self.get_object(request, object_id)
         if integration is None:
             raise Http404(_("No integration with id %(id)s exists.") % {"id": object_id})
-        allowed = (
-            self.has_change_permission(request, integration)
-            if change
-            else self.has_view_or_change_permission(request, integration)
-        )
+        if permission:
+            allowed = request.user.has_perm(permission)
+        elif change:
+            allowed = self.has_change_permission(request, integration)
+        else:
+            allowed = self.has_view_or_change_permission(request, integration)
         if not allowed:
             raise PermissionDenied
         return integration
@@ -269,6 +280,7 @@ class IntegrationAdmin(admin.ModelAdmin):
             "integration": integration,
             "form": form,
             "can_change": can_change,
+            "can_sync": request.user.has_perm(SYNC_PERMISSION),
             "active_tab": active_tab,
             "tabs": TABS,
             "external_id": integration.external_id,
@@ -316,10 +328,10 @@ class IntegrationAdmin(admin.ModelAdmin):
 
     # Actions.
     def retry_view(self, request, object_id: str):
-        return self._action(request, object_id, self._retry)
+        return self._action(request, object_id, self._retry, permission=SYNC_PERMISSION)
 
     def sync_view(self, request, object_id: str):
-        return self._action(request, object_id, self._sync_now)
+        return self._action(request, object_id, self._sync_now, permission=SYNC_PERMISSION)
 
     def enable_view(self, request, object_id: str):
         return self._action(request, object_id, self._enable)
@@ -327,10 +339,10 @@ class IntegrationAdmin(admin.ModelAdmin):
     def disable_view(self, request, object_id: str):
         return self._action(request, object_id, self._disable)
 
-    def _action(self, request, object_id: str, handler):
+    def _action(self, request, object_id: str, handler, *, permission: str = ""):
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
-        integration = self._get_integration(request, object_id, change=True)
+        integration = self._get_integration(request, object_id, change=True, permission=permission)
         try:
             handler(request, integration)
         except SyncAlreadyRunning as error:

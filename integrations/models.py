@@ -44,6 +44,7 @@ class Integration(models.Model):
         verbose_name = _("integration")
         verbose_name_plural = _("integrations")
         ordering = ["name", "id"]
+        permissions = [("sync_integration", _("Can start a sync or retry the connection check of an integration"))]
 
     def __str__(self) -> str:
         return self.name

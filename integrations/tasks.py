@@ -2,6 +2,7 @@
 
 import logging
 
+from accounts.offboarding.services import fail_stale_offboardings
 from integrations.models import Integration, SyncRun
 from integrations.services.collection import fail_stale_runs as fail_stale_sync_runs
 from integrations.services.collection import run_sync_run
@@ -17,8 +18,11 @@ def run_sync(sync_run_id: int) -> str:
 
 
 def fail_stale_runs() -> int:
-    """Mark failed the sync runs whose worker died, so that new runs can start."""
-    return fail_stale_sync_runs()
+    """Mark failed the sync runs and offboardings whose worker died; return how many.
+
+    A failed sync run lets new runs start, and a failed offboarding can be retried.
+    """
+    return fail_stale_sync_runs() + fail_stale_offboardings()
 
 
 def sync_all_enabled() -> int:

@@ -19,13 +19,14 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
+from accounts.admin_views import parse_ids
 from accounts.models import Offboarding, OffboardingStep, Person, Provisioning, SaaSAccount
 from accounts.offboarding import planning, services
 from integrations.models import Integration
 
-OFFBOARD_PERMISSION = "accounts.add_offboarding"
-RETRY_PERMISSION = "accounts.change_offboarding"
-PROVISION_PERMISSION = "accounts.add_provisioning"
+OFFBOARD_PERMISSION = "accounts.offboard_account"
+RETRY_PERMISSION = "accounts.offboard_account"
+PROVISION_PERMISSION = "accounts.provision_account"
 
 
 MODE_HELP = {
@@ -40,7 +41,7 @@ def _require(request, permission: str) -> None:
 
 
 def _parse_ids(raw: str) -> list[int]:
-    return [int(part) for part in raw.split(",") if part.strip().isdigit()]
+    return parse_ids(raw.split(","))
 
 
 def _with_section(response, *, template: str, context: dict):
@@ -136,7 +137,7 @@ class SaaSAccountOffboardingAdminMixin:
         if mode not in Offboarding.Mode.values:
             messages.error(request, gettext("Invalid mode %(mode)s: choose delete or contain.") % {"mode": mode})
             return HttpResponseRedirect(reverse("admin:accounts_saasaccount_changelist"))
-        ids = [int(value) for value in request.POST.getlist("account") if value.isdigit()]
+        ids = parse_ids(request.POST.getlist("account"))
         accounts = SaaSAccount.objects.filter(pk__in=ids).select_related("integration")
         planned = plan_accounts(request, accounts, mode=mode)
         if not planned:

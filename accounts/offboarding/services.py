@@ -10,6 +10,7 @@ import re
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -300,6 +301,36 @@ def fail_offboarding(*, offboarding_id: int, error: Exception) -> Offboarding:
         return offboarding
     step = offboarding.steps.filter(status=OffboardingStep.Status.RUNNING).first()
     return _fail(offboarding, step=step, error=AwsError.from_exception(error))
+
+
+def fail_stale_offboardings() -> int:
+    """Mark failed every offboarding left running longer than the job timeout; return how many.
+
+    django-q2 stops a job at JOB_TIMEOUT_SECONDS, so an offboarding still running after that lost
+    its worker. Failing it lets Retry resume at the step that was running; that step runs again,
+    which is safe because NoSuchEntity counts as done.
+    """
+    cutoff = timezone.now() - timedelta(seconds=settings.JOB_TIMEOUT_SECONDS)
+    stale = Offboarding.objects.filter(status=Offboarding.Status.RUNNING, started_at__lt=cutoff)
+    failed = 0
+    for offboarding in stale.select_related("requested_by"):
+        claimed = Offboarding.objects.filter(pk=offboarding.pk, status=Offboarding.Status.RUNNING).update(
+            status=Offboarding.Status.FAILED
+        )
+        if not claimed:
+            continue
+        step = offboarding.steps.filter(status=OffboardingStep.Status.RUNNING).first()
+        error = AwsError(
+            code="JobTimedOut",
+            message=gettext(
+                "The offboarding did not finish within %(seconds)s seconds: its worker stopped. "
+                "Retry resumes at the step that was running."
+            )
+            % {"seconds": settings.JOB_TIMEOUT_SECONDS},
+        )
+        _fail(offboarding, step=step, error=error)
+        failed += 1
+    return failed
 
 
 def _run_step(offboarding: Offboarding, step: OffboardingStep, iam) -> AwsError | None:

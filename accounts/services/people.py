@@ -1,6 +1,7 @@
 """Creating people in the directory by hand, for example when a merge names a new email."""
 
 from django.db import transaction
+from django.utils.translation import gettext
 
 from accounts.models import Person
 from audit.services import record_event
@@ -46,3 +47,24 @@ def save_person(*, person: Person, actor) -> Person:
         after=_person_values(person),
     )
     return person
+
+
+class PersonInUse(Exception):
+    """Raised when a person to delete still has linked accounts."""
+
+
+@transaction.atomic
+def delete_person(*, person: Person, actor) -> None:
+    """Delete a person who has no linked accounts, and audit the deletion.
+
+    A person with linked accounts is kept, because deleting it would leave those accounts with
+    the person's email and user type but no person. Unmerge the accounts first.
+    """
+    linked = list(person.accounts.values_list("pk", flat=True))
+    if linked:
+        raise PersonInUse(
+            gettext("%(person)s has %(count)s linked account(s). Unmerge them before deleting the person.")
+            % {"person": person, "count": len(linked)}
+        )
+    record_event(action="person.deleted", target=person, actor=actor, before=_person_values(person))
+    person.delete()

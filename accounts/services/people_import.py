@@ -125,9 +125,19 @@ def _validate_row(line: int, values: dict[str, str]) -> tuple[PersonRow | None, 
                     % {"value": raw_left_on},
                 )
             )
+    name = values.get("name", "").strip()
+    max_name_length = Person._meta.get_field("name").max_length
+    if len(name) > max_name_length:
+        errors.append(
+            RowError(
+                line,
+                _("The name is %(length)s characters long: shorten it to at most %(max)s.")
+                % {"length": len(name), "max": max_name_length},
+            )
+        )
     if errors:
         return None, errors
-    row = PersonRow(line, email, values.get("name", "").strip(), kind, status, left_on)
+    row = PersonRow(line, email, name, kind, status, left_on)
     return row, []
 
 
@@ -165,6 +175,8 @@ def parse_people_csv(text: str) -> list[PersonRow]:
     """
     reader = csv.reader(io.StringIO(text, newline=""))
     names = _read_header(reader)
+    if not text.strip().partition("\n")[2].strip():
+        raise PeopleImportError([RowError(2, _("The file has a header row but no people. Add a row for each person."))])
     rows: list[PersonRow] = []
     errors: list[RowError] = []
     first_line_of_email: dict[str, int] = {}

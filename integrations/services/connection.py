@@ -401,3 +401,13 @@ def set_integration_enabled(*, integration: Integration, enabled: bool, actor=No
     integration.refresh_from_db()
     outcome = IntegrateOutcome(integration=integration, result=result)
     return _queue_after_check(outcome, trigger=SyncRun.Trigger.MANUAL, actor=actor)
+
+
+@transaction.atomic
+def delete_integration(*, integration: Integration, actor=None) -> None:
+    """Delete an integration and its sync runs, and audit the deletion.
+
+    An integration with stored accounts cannot be deleted (the accounts protect it); disable it.
+    """
+    record_event(action="integration.deleted", target=integration, actor=actor, before=_snapshot(integration))
+    integration.delete()
