@@ -7,6 +7,7 @@ from django.http import StreamingHttpResponse
 from django.utils.translation import gettext_lazy as _
 
 from audit.models import AuditEvent
+from audit.spreadsheet import spreadsheet_safe
 
 EXPORT_PERMISSION = "audit.export_auditevent"
 CSV_COLUMNS = [
@@ -47,7 +48,7 @@ def iter_audit_csv(events):
     buffer.write("\ufeff")
     writer.writerow(CSV_COLUMNS)
     for event in events.iterator(chunk_size=1000):
-        writer.writerow(_csv_row(event))
+        writer.writerow([spreadsheet_safe(cell) for cell in _csv_row(event)])
         yield buffer.getvalue()
         buffer.seek(0)
         buffer.truncate()

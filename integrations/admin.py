@@ -391,6 +391,17 @@ class IntegrationAdmin(admin.ModelAdmin):
 
 @admin.register(SyncRun)
 class SyncRunAdmin(admin.ModelAdmin):
+    """Sync runs are written only by the sync job, so the admin shows them read-only."""
+
     list_display = ["integration", "trigger", "status", "queued_at", "finished_at", "seen_count"]
     list_filter = ["status", "trigger"]
     list_select_related = ["integration"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

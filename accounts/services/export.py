@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator
 from django.db.models import QuerySet
 
 from accounts.models import Person, SaaSAccount
+from audit.spreadsheet import spreadsheet_safe
 
 FIELDS = (
     "integration",
@@ -110,7 +111,7 @@ def _csv_cell(value) -> str:
         return "true" if value else "false"
     if isinstance(value, list | dict):
         return json.dumps(value, ensure_ascii=False)
-    return str(value)
+    return spreadsheet_safe(str(value))
 
 
 def iter_csv(records: Iterable[dict]) -> Iterator[str]:

@@ -125,3 +125,16 @@ def test_export_query_count_is_constant(accounts, django_assert_num_queries):
 
     with django_assert_num_queries(2):
         call_command("export_accounts", "--format", "json", stdout=io.StringIO())
+
+
+def test_csv_export_neutralises_formula_names():
+    integration = make_integration("Production")
+    make_account(integration, "=HYPERLINK(1)", user_type="unknown", user_type_reason="no_evidence")
+    make_account(integration, "@deploy", user_type="unknown", user_type_reason="no_evidence")
+    output = io.StringIO()
+
+    call_command("export_accounts", "--format", "csv", stdout=output)
+
+    rows = list(csv.DictReader(io.StringIO(output.getvalue().lstrip("\ufeff"))))
+    names = sorted(row["name"] for row in rows)
+    assert names == ["'=HYPERLINK(1)", "'@deploy"]
