@@ -13,11 +13,12 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import AccessKey, Person, SaaSAccount
+from accounts.models import AccessKey, Offboarding, Person, SaaSAccount
 from accounts.user_types import AccountEvidence, decide_user_type
 from audit.services import record_event
 from integrations.connectors.aws import collect as aws_collect
@@ -206,7 +207,7 @@ def store_collection(*, sync_run_id: int, result: aws_collect.CollectionResult) 
             logger.warning("Sync result dropped run=%s: the run is %s", run.pk, run.status)
             return run
         integration = run.integration
-        counts = _write_accounts(integration=integration, result=result, now=now)
+        counts = _write_accounts(integration=integration, result=result, now=now, started_at=run.started_at)
 
         run.status = SyncRun.Status.PARTIAL if result.warnings else SyncRun.Status.SUCCEEDED
         run.strategy = result.strategy
@@ -268,11 +269,20 @@ def store_collection(*, sync_run_id: int, result: aws_collect.CollectionResult) 
     return run
 
 
-def _write_accounts(*, integration: Integration, result: aws_collect.CollectionResult, now) -> SyncCounts:
-    existing = {
-        account.provider_id: account
-        for account in SaaSAccount.objects.filter(integration=integration).select_related("person")
-    }
+def _write_accounts(*, integration: Integration, result: aws_collect.CollectionResult, now, started_at) -> SyncCounts:
+    # The collection took minutes without a lock, so a merge, unmerge or offboarding of these accounts
+    # may have committed meanwhile. Reading the accounts here with FOR UPDATE (PostgreSQL; SQLite
+    # serializes writers instead) returns their committed state and holds later writers until this
+    # transaction commits, so the bulk_update below never writes back a person, link decision or
+    # status from before such a change. The pk order matches merge_accounts, to avoid deadlocks.
+    locked = (
+        SaaSAccount.objects.filter(integration=integration)
+        .select_related("person")
+        .select_for_update(of=("self",))
+        .order_by("pk")
+        .annotate(offboarded_since_start=Exists(_offboarded_since(started_at or now)))
+    )
+    existing = {account.provider_id: account for account in locked}
     stored_keys: dict[int, dict[str, AccessKey]] = {}
     for key in AccessKey.objects.filter(account__integration=integration):
         stored_keys.setdefault(key.account_id, {})[key.access_key_id] = key
@@ -321,6 +331,13 @@ def _write_accounts(*, integration: Integration, result: aws_collect.CollectionR
     accounts.update({pid: existing[pid] for pid in seen if pid in existing and pid not in accounts})
     _write_access_keys(result=result, accounts=accounts, stored_keys=stored_keys)
     return counts
+
+
+def _offboarded_since(started_at):
+    """Return the succeeded offboardings of the outer account that finished after the collection started."""
+    return Offboarding.objects.filter(
+        account=OuterRef("pk"), status=Offboarding.Status.SUCCEEDED, finished_at__gte=started_at
+    )
 
 
 def _snapshot(account: SaaSAccount) -> tuple:
@@ -374,7 +391,10 @@ def _apply(account: SaaSAccount, collected: aws_collect.CollectedAccount, email_
     account.unreadable = dict(collected.unreadable)
     account.last_activity = _last_activity(collected)
     account.last_seen = now
-    if account.status in ("", SaaSAccount.Status.REMOVED, SaaSAccount.Status.OFFBOARDED):
+    # An account offboarded after the collection started was listed before the offboarding changed
+    # AWS, so its status stays offboarded until a later sync sees it again.
+    revivable = ("", SaaSAccount.Status.REMOVED, SaaSAccount.Status.OFFBOARDED)
+    if account.status in revivable and not getattr(account, "offboarded_since_start", False):
         # New, or back in AWS under the same IAM id.
         account.status = SaaSAccount.Status.ACTIVE
         account.removed_at = None
