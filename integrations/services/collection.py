@@ -13,7 +13,6 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
-from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -125,7 +124,7 @@ def run_sync_run(*, sync_run_id: int) -> SyncRun:
 
 def _start(sync_run_id: int) -> SyncRun | None:
     with transaction.atomic():
-        run = SyncRun.objects.select_for_update().select_related("integration").get(pk=sync_run_id)
+        run = SyncRun.objects.select_for_update(of=("self",)).select_related("integration").get(pk=sync_run_id)
         if run.status != SyncRun.Status.QUEUED:
             logger.info("Sync skipped run=%s: it is %s, not queued", run.pk, run.status)
             return None
@@ -170,7 +169,7 @@ def _previous_state(integration: Integration) -> aws_collect.PreviousState:
 def _fail(run: SyncRun, *, code: str, message: str, counter: CallCounter) -> SyncRun:
     """Mark the run and its integration failed; no account is changed."""
     with transaction.atomic():
-        run = SyncRun.objects.select_for_update().select_related("integration").get(pk=run.pk)
+        run = SyncRun.objects.select_for_update(of=("self",)).select_related("integration").get(pk=run.pk)
         if run.status != SyncRun.Status.RUNNING:
             return run
         run.status = SyncRun.Status.FAILED
@@ -201,7 +200,7 @@ def store_collection(*, sync_run_id: int, result: aws_collect.CollectionResult) 
     """Write a finished collection as accounts, in one transaction, and finish the run."""
     now = timezone.now()
     with transaction.atomic():
-        run = SyncRun.objects.select_for_update().select_related("integration").get(pk=sync_run_id)
+        run = SyncRun.objects.select_for_update(of=("self",)).select_related("integration").get(pk=sync_run_id)
         if run.status != SyncRun.Status.RUNNING:
             # A stale-run check failed it meanwhile; a newer run may be writing.
             logger.warning("Sync result dropped run=%s: the run is %s", run.pk, run.status)
@@ -280,9 +279,17 @@ def _write_accounts(*, integration: Integration, result: aws_collect.CollectionR
         .select_related("person")
         .select_for_update(of=("self",))
         .order_by("pk")
-        .annotate(offboarded_since_start=Exists(_offboarded_since(started_at or now)))
     )
     existing = {account.provider_id: account for account in locked}
+    # A separate query, because a subquery of the locking query would read the snapshot taken before
+    # it waited for the locks and miss an offboarding committed meanwhile.
+    offboarded_since_start = set(
+        Offboarding.objects.filter(
+            account__integration=integration,
+            status=Offboarding.Status.SUCCEEDED,
+            finished_at__gte=started_at or now,
+        ).values_list("account_id", flat=True)
+    )
     stored_keys: dict[int, dict[str, AccessKey]] = {}
     for key in AccessKey.objects.filter(account__integration=integration):
         stored_keys.setdefault(key.account_id, {})[key.access_key_id] = key
@@ -301,7 +308,7 @@ def _write_accounts(*, integration: Integration, result: aws_collect.CollectionR
         if is_new:
             account = SaaSAccount(integration=integration, provider_id=collected.provider_id, status="")
         before = _snapshot(account)
-        _apply(account, collected, emails[collected.provider_id], people, now)
+        _apply(account, collected, emails[collected.provider_id], people, now, account.pk in offboarded_since_start)
         if is_new:
             to_create.append(account)
         elif _snapshot(account) != before:
@@ -331,13 +338,6 @@ def _write_accounts(*, integration: Integration, result: aws_collect.CollectionR
     accounts.update({pid: existing[pid] for pid in seen if pid in existing and pid not in accounts})
     _write_access_keys(result=result, accounts=accounts, stored_keys=stored_keys)
     return counts
-
-
-def _offboarded_since(started_at):
-    """Return the succeeded offboardings of the outer account that finished after the collection started."""
-    return Offboarding.objects.filter(
-        account=OuterRef("pk"), status=Offboarding.Status.SUCCEEDED, finished_at__gte=started_at
-    )
 
 
 def _snapshot(account: SaaSAccount) -> tuple:
@@ -371,7 +371,9 @@ def account_email(collected: aws_collect.CollectedAccount) -> tuple[str, str, st
     return "", "", warning
 
 
-def _apply(account: SaaSAccount, collected: aws_collect.CollectedAccount, email_info, people, now) -> None:
+def _apply(
+    account: SaaSAccount, collected: aws_collect.CollectedAccount, email_info, people, now, offboarded_since_start
+) -> None:
     """Copy the collected evidence onto the account and decide its email, person and user type."""
     account.kind = collected.kind
     account.name = collected.name
@@ -394,7 +396,7 @@ def _apply(account: SaaSAccount, collected: aws_collect.CollectedAccount, email_
     # An account offboarded after the collection started was listed before the offboarding changed
     # AWS, so its status stays offboarded until a later sync sees it again.
     revivable = ("", SaaSAccount.Status.REMOVED, SaaSAccount.Status.OFFBOARDED)
-    if account.status in revivable and not getattr(account, "offboarded_since_start", False):
+    if account.status in revivable and not offboarded_since_start:
         # New, or back in AWS under the same IAM id.
         account.status = SaaSAccount.Status.ACTIVE
         account.removed_at = None
