@@ -15,8 +15,7 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # results without a worker. Tests of the worker itself run a real cluster.
 Q_CLUSTER = {**Q_CLUSTER, "sync": True}  # noqa: F405
 
-# `make test-scale` may run while another copy of the suite runs on the same PostgreSQL server and
-# Redis, so each pytest process gets its own test database and its own django-q2 queue name.
+# `make test-scale` may run while another copy of the suite uses the same PostgreSQL server, so each
+# pytest process gets its own test database.
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":  # noqa: F405
     DATABASES["default"]["TEST"] = {"NAME": f"test_rollcall_{os.getpid()}"}  # noqa: F405
-Q_CLUSTER["name"] = f"rollcall-test-{os.getpid()}"

@@ -4,6 +4,7 @@ Each test makes the race happen in a fixed order: one session holds a row lock, 
 until the other session blocks on it (pg_stat_activity) before it lets the first one commit.
 """
 
+import os
 import threading
 
 import pytest
@@ -150,7 +151,9 @@ def test_confirmed_offboarding_during_sync_kept(make_integration, make_user, mon
 
     # The confirmed offboarding stays queued on the broker instead of running inline.
     monkeypatch.setattr("django_q.tasks.Conf.SYNC", False)
+    monkeypatch.setattr("django_q.conf.Conf.CLUSTER_NAME", f"rollcall-test-{os.getpid()}")
     broker = get_broker()
+    broker.purge_queue()
     run = queue_sync(integration=integration, trigger=SyncRun.Trigger.MANUAL, hand_to_worker=False)
     with transaction.atomic():
         offboarding_services.start_offboarding(offboarding=offboarding)
