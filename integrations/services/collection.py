@@ -269,11 +269,11 @@ def store_collection(*, sync_run_id: int, result: aws_collect.CollectionResult) 
 
 
 def _write_accounts(*, integration: Integration, result: aws_collect.CollectionResult, now, started_at) -> SyncCounts:
-    # The collection took minutes without a lock, so a merge, unmerge or offboarding of these accounts
-    # may have committed meanwhile. Reading the accounts here with FOR UPDATE (PostgreSQL; SQLite
-    # serializes writers instead) returns their committed state and holds later writers until this
-    # transaction commits, so the bulk_update below never writes back a person, link decision or
-    # status from before such a change. The pk order matches merge_accounts, to avoid deadlocks.
+    # A merge, unmerge or offboarding of these accounts may commit while this transaction runs.
+    # Reading them FOR UPDATE (PostgreSQL; SQLite serializes writers instead) waits for such a change,
+    # returns the committed rows and holds later writers until this transaction commits, so the
+    # bulk_update below never writes back a person, email or status from before the change. The pk
+    # order matches merge_accounts, to avoid deadlocks.
     locked = (
         SaaSAccount.objects.filter(integration=integration)
         .select_related("person")
