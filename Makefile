@@ -29,7 +29,7 @@ run: install messages
 	$(PY) scripts/run.py
 
 test: install messages browser-deps
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest -m "not postgres"
 
 test-scale: install messages browser-deps
 	@scripts/check-scale-services

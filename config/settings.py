@@ -148,7 +148,7 @@ if JOB_RETRY_SECONDS <= JOB_TIMEOUT_SECONDS:
     )
 REDIS_URL = env.str("REDIS_URL", default="")
 Q_CLUSTER = {
-    "name": "rollcall",
+    "name": env.str("Q_CLUSTER_NAME", default="rollcall"),
     "workers": env.int("Q_WORKERS", default=2),
     "timeout": JOB_TIMEOUT_SECONDS,
     "retry": JOB_RETRY_SECONDS,

@@ -14,3 +14,8 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Jobs run inline, right after the transaction that queued them commits, so tests see their
 # results without a worker. Tests of the worker itself run a real cluster.
 Q_CLUSTER = {**Q_CLUSTER, "sync": True}  # noqa: F405
+
+# `make test-scale` may run while another copy of the suite uses the same PostgreSQL server, so each
+# pytest process gets its own test database.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":  # noqa: F405
+    DATABASES["default"]["TEST"] = {"NAME": f"test_rollcall_{os.getpid()}"}  # noqa: F405

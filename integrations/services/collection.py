@@ -69,6 +69,8 @@ JOB_TIMED_OUT_MESSAGE = _(
     "The sync did not finish within %(seconds)s seconds: its worker stopped or it ran too long. "
     "Nothing it collected was stored; a new sync can start."
 )
+INTEGRATION_DISABLED = "IntegrationDisabled"
+INTEGRATION_DISABLED_MESSAGE = _("The integration was disabled after this sync was queued, so nothing was collected.")
 WARNING_MESSAGE = _("Could not call %(action)s (%(code)s), so the accounts lack what it returns.")
 
 ERROR_FIXES = {
@@ -137,12 +139,28 @@ def run_sync_run(*, sync_run_id: int) -> SyncRun | None:
 
 def _start(sync_run_id: int) -> SyncRun | None:
     with transaction.atomic():
-        run = SyncRun.objects.select_for_update().select_related("integration").filter(pk=sync_run_id).first()
+        run = (
+            SyncRun.objects.select_for_update(of=("self",)).select_related("integration").filter(pk=sync_run_id).first()
+        )
         if run is None:
             logger.warning("Sync skipped run=%s: the run does not exist", sync_run_id)
             return None
         if run.status != SyncRun.Status.QUEUED:
             logger.info("Sync skipped run=%s: it is %s, not queued", run.pk, run.status)
+            return None
+        if run.integration.status == Integration.Status.DISABLED:
+            run.status = SyncRun.Status.FAILED
+            run.finished_at = timezone.now()
+            run.error_code = INTEGRATION_DISABLED
+            run.error_message = gettext(INTEGRATION_DISABLED_MESSAGE)
+            run.save(update_fields=["status", "finished_at", "error_code", "error_message"])
+            record_event(
+                action="sync_run.failed",
+                target=run,
+                job=f"sync_run:{run.pk}",
+                after={"error_code": run.error_code},
+            )
+            logger.info("Sync skipped run=%s integration=%s: the integration is disabled", run.pk, run.integration_id)
             return None
         run.status = SyncRun.Status.RUNNING
         run.started_at = timezone.now()
@@ -185,7 +203,7 @@ def _previous_state(integration: Integration) -> aws_collect.PreviousState:
 def _fail(run: SyncRun, *, code: str, message: str, counter: CallCounter) -> SyncRun:
     """Mark the run and its integration failed; no account is changed."""
     with transaction.atomic():
-        run = SyncRun.objects.select_for_update().select_related("integration").get(pk=run.pk)
+        run = SyncRun.objects.select_for_update(of=("self",)).select_related("integration").get(pk=run.pk)
         if run.status != SyncRun.Status.RUNNING:
             return run
         run.status = SyncRun.Status.FAILED
@@ -224,7 +242,7 @@ def store_collection(*, sync_run_id: int, result: aws_collect.CollectionResult) 
     """Write a finished collection as accounts, in one transaction, and finish the run."""
     now = timezone.now()
     with transaction.atomic():
-        run = SyncRun.objects.select_for_update().select_related("integration").get(pk=sync_run_id)
+        run = SyncRun.objects.select_for_update(of=("self",)).select_related("integration").get(pk=sync_run_id)
         if run.status != SyncRun.Status.RUNNING:
             # A stale-run check failed it meanwhile; a newer run may be writing.
             logger.warning("Sync result dropped run=%s: the run is %s", run.pk, run.status)
@@ -295,10 +313,18 @@ def store_collection(*, sync_run_id: int, result: aws_collect.CollectionResult) 
 
 
 def _write_accounts(*, integration: Integration, result: aws_collect.CollectionResult, now, job: str) -> SyncCounts:
-    existing = {
-        account.provider_id: account
-        for account in SaaSAccount.objects.filter(integration=integration).select_related("person")
-    }
+    # A merge, unmerge or offboarding of these accounts may commit while this transaction runs.
+    # Reading them FOR UPDATE (PostgreSQL; SQLite serializes writers instead) waits for such a change,
+    # returns the committed rows and holds later writers until this transaction commits, so the
+    # bulk_update below never writes back a person, email or status from before the change. The pk
+    # order matches merge_accounts, to avoid deadlocks.
+    locked = (
+        SaaSAccount.objects.filter(integration=integration)
+        .select_related("person")
+        .select_for_update(of=("self",))
+        .order_by("pk")
+    )
+    existing = {account.provider_id: account for account in locked}
     stored_keys: dict[int, dict[str, AccessKey]] = {}
     for key in AccessKey.objects.filter(account__integration=integration):
         stored_keys.setdefault(key.account_id, {})[key.access_key_id] = key
@@ -445,8 +471,10 @@ def _apply(account: SaaSAccount, collected: aws_collect.CollectedAccount, email_
     account.unreadable = dict(collected.unreadable)
     account.last_activity = _last_activity(collected)
     account.last_seen = now
-    if account.status in ("", SaaSAccount.Status.REMOVED, SaaSAccount.Status.OFFBOARDED):
-        # New, or back in AWS under the same IAM id.
+    # Only a new account, or one marked removed by an earlier sync that missed it, becomes active.
+    # An offboarded account keeps its status: after containment the IAM user still exists, and a
+    # sync that listed a user before its deletion finished must not bring it back.
+    if account.status in ("", SaaSAccount.Status.REMOVED):
         account.status = SaaSAccount.Status.ACTIVE
         account.removed_at = None
 
@@ -557,6 +585,8 @@ def render_run_error(run: SyncRun) -> str:
     """Render a sync run's error in the active language; AWS's own messages stay as AWS wrote them."""
     if run.error_code == JOB_TIMED_OUT and run.error_params:
         return str(JOB_TIMED_OUT_MESSAGE) % run.error_params
+    if run.error_code == INTEGRATION_DISABLED:
+        return str(INTEGRATION_DISABLED_MESSAGE)
     return run.error_message
 
 

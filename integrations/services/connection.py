@@ -394,8 +394,7 @@ def set_integration_enabled(*, integration: Integration, enabled: bool, actor=No
         )
     logger.info("Integration integration=%s enabled=%s", integration.pk, enabled)
     if not enabled:
-        # NOTE: a run that is already queued or running is not stopped; the collection task
-        # decides whether to skip a disabled integration.
+        # A queued run fails when its job starts (collection._start); a running run finishes.
         return None
     result = check_connection(integration=integration, actor=actor)
     integration.refresh_from_db()

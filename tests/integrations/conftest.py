@@ -1,8 +1,13 @@
 """Fixtures of the integration tests: the fake AWS, a customer role and a view of the django-q2 queue."""
 
+import os
+
 import pytest
 from django.core.cache import cache
+from django_q.brokers import get_broker
+from django_q.brokers.redis_broker import Redis as RedisBroker
 from django_q.models import OrmQ
+from django_q.signing import SignedPackage
 
 from integrations.connectors.aws import policies
 from integrations.connectors.aws.client import PLATFORM_ACCOUNT_ID_CACHE_KEY
@@ -40,13 +45,24 @@ def customer_role(fake_aws):
 
 @pytest.fixture
 def queued_tasks(monkeypatch):
-    """Put django-q2 tasks on the ORM queue instead of running them inline; return a reader of it.
+    """Put django-q2 tasks on the broker's queue instead of running them inline; return a reader of it.
 
     The reader returns (function path, arguments) of every queued task.
     """
     monkeypatch.setattr("django_q.tasks.Conf.SYNC", False)
+    # With REDIS_URL set (make test-scale), the queue is a Redis list that other runs of the suite
+    # may share, so each test process uses its own queue name and empties it.
+    monkeypatch.setattr("django_q.conf.Conf.CLUSTER_NAME", f"rollcall-test-{os.getpid()}")
+    broker = get_broker()
+    if isinstance(broker, RedisBroker):
+        broker.purge_queue()
 
     def read() -> list[tuple[str, tuple]]:
+        if isinstance(broker, RedisBroker):
+            packages = [SignedPackage.loads(raw) for raw in broker.connection.lrange(broker.list_key, 0, -1)]
+            return [(package["func"], tuple(package["args"])) for package in packages]
         return [(entry.task["func"], tuple(entry.task["args"])) for entry in OrmQ.objects.order_by("id")]
 
-    return read
+    yield read
+    if isinstance(broker, RedisBroker):
+        broker.purge_queue()

@@ -172,6 +172,30 @@ def test_offboarding_status_is_kept(fake_aws):
     assert run.removed_count == 0
 
 
+def test_contained_user_stays_offboarded(fake_aws):
+    integration = connect(fake_aws)
+    fake_aws.iam(ACCOUNT_ID).create_user(UserName="contained")
+    sync(integration)
+    SaaSAccount.objects.filter(name="contained").update(status=SaaSAccount.Status.OFFBOARDED)
+
+    sync(integration)
+
+    assert account("contained").status == SaaSAccount.Status.OFFBOARDED
+
+
+def test_queued_run_of_disabled_integration_fails(fake_aws):
+    integration = connect(fake_aws)
+    fake_aws.iam(ACCOUNT_ID).create_user(UserName="someone")
+    run = SyncRun.objects.create(integration=integration, trigger=SyncRun.Trigger.MANUAL)
+    Integration.objects.filter(pk=integration.pk).update(status=Integration.Status.DISABLED)
+
+    run = run_sync_run(sync_run_id=run.pk)
+
+    assert run.status == SyncRun.Status.FAILED
+    assert run.error_code == "IntegrationDisabled"
+    assert not SaaSAccount.objects.filter(integration=integration).exists()
+
+
 def test_failed_sync_changes_nothing(fake_aws):
     integration = connect(fake_aws)
     iam = fake_aws.iam(ACCOUNT_ID)
