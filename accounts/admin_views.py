@@ -51,8 +51,16 @@ def import_people_view(model_admin, request):
             else:
                 messages.success(
                     request,
-                    _("Imported the people: %(created)s created, %(updated)s updated, %(unchanged)s unchanged.")
-                    % {"created": result.created, "updated": result.updated, "unchanged": result.unchanged},
+                    _(
+                        "Imported the people: %(created)s created, %(updated)s updated, %(unchanged)s unchanged; "
+                        "%(linked)s account(s) linked to them by email."
+                    )
+                    % {
+                        "created": result.created,
+                        "updated": result.updated,
+                        "unchanged": result.unchanged,
+                        "linked": result.linked,
+                    },
                 )
                 return redirect("admin:accounts_person_changelist")
     else:

@@ -26,6 +26,10 @@ REASONS = {
     "system_path": _("The IAM path %(path)s is one used for machine users."),
     "system_name": _("The name starts with %(prefix)s, a prefix used for machine users."),
     "keys_without_console": _("Has %(count)s access key(s) and has never signed in to the console, as programs do."),
+    "email_without_person": _(
+        "Has the email %(email)s but is linked to no person. Add that person to the directory, or merge the "
+        "account into a person."
+    ),
     "no_evidence": _("No email tag, no linked person and no sign of a program. Review it and merge it into a person."),
     "set_by_person": _("Set by %(user)s."),
 }
@@ -44,6 +48,7 @@ class AccountEvidence:
     access_key_count: int = 0
     person_label: str = ""
     person_kind: str = ""  # "employee" or "guest" when linked to a person
+    email: str = ""  # from an email tag or an email-shaped user name, when not linked to a person
 
 
 @dataclass(frozen=True)
@@ -72,6 +77,8 @@ def decide_user_type(evidence: AccountEvidence) -> UserTypeDecision:
             return UserTypeDecision(SYSTEM, "system_name", {"prefix": prefix})
     if evidence.password_last_used is None and evidence.access_key_count > 0:
         return UserTypeDecision(SYSTEM, "keys_without_console", {"count": evidence.access_key_count})
+    if evidence.email:
+        return UserTypeDecision(UNKNOWN, "email_without_person", {"email": evidence.email})
     return UserTypeDecision(UNKNOWN, "no_evidence")
 
 

@@ -318,6 +318,7 @@ class IntegrationAdmin(admin.ModelAdmin):
             "runs": runs,
             "running": running,
             "inferred_actions": inferred,
+            "permissions_checked": any(check.get("check") == CHECK_PERMISSIONS for check in integration.checks),
             "account_count": accounts.count(),
             "accounts": list(accounts[:ACCOUNTS_SHOWN]),
             "accounts_url": reverse("admin:accounts_saasaccount_changelist")

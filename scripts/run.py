@@ -18,6 +18,8 @@ from pathlib import Path
 PROJECT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 ENV_FILE = PROJECT / ".env"
+# django-q2's cluster finishes the jobs it is running before it stops.
+STOP_GRACE_SECONDS = 30
 
 
 def ensure_env_file() -> None:
@@ -112,19 +114,36 @@ def print_demo_instructions(details: dict) -> None:
 
 
 def stop_all(processes: list[subprocess.Popen]) -> None:
+    """Stop every process group, giving each up to STOP_GRACE_SECONDS before SIGKILL.
+
+    A second Ctrl-C while stopping is ignored, so it cannot leave a process behind.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     for process in processes:
         if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-    deadline = time.monotonic() + 10
+            # Only the group's leader: django-q2's cluster stops its own workers, and a SIGTERM to
+            # each worker makes the cluster start new ones instead.
+            process.terminate()
+    deadline = time.monotonic() + STOP_GRACE_SECONDS
     for process in processes:
         remaining = max(0.1, deadline - time.monotonic())
         try:
             process.wait(timeout=remaining)
         except subprocess.TimeoutExpired:
+            print(f"{' '.join(process.args[:3])} did not stop within {STOP_GRACE_SECONDS} s; killing it.")
             os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def interrupt(signal_number, frame) -> None:
+    raise KeyboardInterrupt
 
 
 def main() -> int:
+    # Ctrl-C and `kill` both stop everything; a shell that starts this in the background may have
+    # set SIGINT to be ignored, so the handlers are set here explicitly.
+    signal.signal(signal.SIGINT, interrupt)
+    signal.signal(signal.SIGTERM, interrupt)
     ensure_env_file()
     environment = dict(os.environ)
     host = environment.get("RUN_HOST", "127.0.0.1")

@@ -1,3 +1,4 @@
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -22,7 +23,7 @@ PRODUCTION_ENVIRONMENT = {
 
 
 def run_manage(*arguments: str, environment: dict[str, str]) -> subprocess.CompletedProcess:
-    clean = {"PATH": "/usr/bin:/bin", "HOME": str(PROJECT), **environment}
+    clean = {"PATH": "/usr/bin:/bin", "HOME": str(PROJECT), "ENV_FILE": os.devnull, **environment}
     return subprocess.run(
         [sys.executable, "manage.py", *arguments],
         cwd=PROJECT,

@@ -24,7 +24,9 @@ def live_entries(catalogue: polib.POFile) -> dict[tuple[str, str], polib.POEntry
 def extracted_catalogue(tmp_path_factory) -> polib.POFile:
     """Run makemessages on a copy of the project and return the catalogue it writes."""
     copy = tmp_path_factory.mktemp("project")
-    ignore = shutil.ignore_patterns(".venv", ".git", "var", "*.mo", "__pycache__", ".pytest_cache", "db.sqlite3")
+    ignore = shutil.ignore_patterns(
+        ".venv", ".git", "var", "*.mo", "__pycache__", ".pytest_cache", "db.sqlite3", ".env"
+    )
     shutil.copytree(PROJECT, copy, dirs_exist_ok=True, ignore=ignore)
     (copy / "locale" / "ja" / "LC_MESSAGES" / "django.po").unlink(missing_ok=True)
     ignored = [argument for folder in NOT_TRANSLATED for argument in ("--ignore", f"{folder}/*")]

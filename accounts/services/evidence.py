@@ -66,6 +66,7 @@ def decide_unlinked_user_type(account: SaaSAccount, *, access_key_count: int) ->
         service_principal=service_principal(account),
         password_last_used=account.password_last_used,
         access_key_count=access_key_count,
+        email=evidence_email(account)[0],
     )
     return decide_user_type(evidence)
 

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Person
 from accounts.services.evidence import clean_email
+from accounts.services.linking import link_accounts_to_people
 from audit.services import record_event
 
 logger = logging.getLogger(__name__)
@@ -48,6 +49,8 @@ class ImportResult:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
+    # Accounts linked to the imported people by their email tag or user name.
+    linked: int = 0
 
 
 @dataclass
@@ -236,11 +239,13 @@ def import_people(*, rows: Iterable[PersonRow] | None = None, file=None, actor=N
     matches = Person.objects.annotate(email_lower=Lower("email")).filter(email_lower__in=emails)
     existing = {person.email_lower: person for person in matches}
     result = ImportResult()
+    imported: list[Person] = []
     for row in rows:
         fields = {"name": row.name, "kind": row.kind, "status": row.status, "left_on": row.left_on}
         person = existing.get(row.email)
         if person is None:
             person = Person.objects.create(email=row.email, **fields)
+            imported.append(person)
             record_event(
                 action="person.created",
                 target=person,
@@ -250,6 +255,7 @@ def import_people(*, rows: Iterable[PersonRow] | None = None, file=None, actor=N
             )
             result.created += 1
             continue
+        imported.append(person)
         before = {name: getattr(person, name) for name in fields}
         if before == fields:
             result.unchanged += 1
@@ -266,5 +272,12 @@ def import_people(*, rows: Iterable[PersonRow] | None = None, file=None, actor=N
             after={**fields, "left_on": str(row.left_on or "")},
         )
         result.updated += 1
-    logger.info("people imported created=%s updated=%s unchanged=%s", result.created, result.updated, result.unchanged)
+    result.linked = link_accounts_to_people(people=imported, actor=actor, job=job)
+    logger.info(
+        "people imported created=%s updated=%s unchanged=%s linked=%s",
+        result.created,
+        result.updated,
+        result.unchanged,
+        result.linked,
+    )
     return result

@@ -502,6 +502,7 @@ def _apply(account: SaaSAccount, collected: aws_collect.CollectedAccount, email_
                 access_key_count=len(collected.access_keys or []),
                 person_label=(person.name or person.email) if person else "",
                 person_kind=person.kind if person else "",
+                email="" if person else account.email,
             )
         )
         account.user_type = decision.user_type

@@ -62,7 +62,7 @@ def test_unmerge_restores_tag_email_and_type(integration, staff):
     assert account.email_source == "tag"
     assert account.link_decision == "unmerged"
     assert account.user_type == "unknown"
-    assert account.user_type_reason == "no_evidence"
+    assert account.user_type_reason == "email_without_person"
     record = MergeRecord.objects.get(account=account)
     assert record.undone_at is not None
     assert record.undone_by == staff

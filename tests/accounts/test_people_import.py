@@ -166,3 +166,24 @@ def test_repeated_column_is_rejected():
         import_people(file=b"email,name,email\na@example.com,A,b@example.com\n", actor=None)
 
     assert raised.value.errors[0].line == 1
+
+
+def test_import_links_accounts_by_email():
+    from tests.accounts.factories import make_account, make_integration
+
+    integration = make_integration("Production")
+    tagged = make_account(integration, "hsato", email="hanako@example.com", email_source="tag")
+    unmerged = make_account(
+        integration, "hanako.old", email="hanako@example.com", email_source="tag", link_decision="unmerged"
+    )
+
+    result = import_people(file=GOOD.encode(), actor=None)
+
+    assert result.linked == 1
+    tagged.refresh_from_db()
+    assert tagged.person.email == "hanako@example.com"
+    assert tagged.user_type == "guest"
+    assert tagged.user_type_reason == "person"
+    unmerged.refresh_from_db()
+    assert unmerged.person is None
+    assert AuditEvent.objects.filter(action="account.linked_by_email", object_id=str(tagged.pk)).count() == 1

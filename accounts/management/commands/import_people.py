@@ -32,6 +32,15 @@ class Command(BaseCommand):
                 % {"count": len(error.errors), "file": file}
             ) from error
         self.stdout.write(
-            _("Imported %(file)s: %(created)s created, %(updated)s updated, %(unchanged)s unchanged.")
-            % {"file": file, "created": result.created, "updated": result.updated, "unchanged": result.unchanged}
+            _(
+                "Imported %(file)s: %(created)s created, %(updated)s updated, %(unchanged)s unchanged; "
+                "%(linked)s account(s) linked to them by email."
+            )
+            % {
+                "file": file,
+                "created": result.created,
+                "updated": result.updated,
+                "unchanged": result.unchanged,
+                "linked": result.linked,
+            }
         )
