@@ -110,6 +110,24 @@ def test_switch_to_containment(admin_client, make_integration, make_user, iam, d
     assert contained.status == "succeeded"
     assert user_names(iam) == ["alice"]
     assert iam.list_access_keys(UserName="alice")["AccessKeyMetadata"] == []
+    # The baseline role may not remove group memberships, so the plan warned that the group stays.
+    kept_group = {"code": "access_path_kept", "field": "groups", "count": 1, "action": "iam:RemoveUserFromGroup"}
+    assert kept_group in contained.warnings
+    assert [group["GroupName"] for group in iam.list_groups_for_user(UserName="alice")["Groups"]] == ["developers"]
+
+
+def test_containment_plan_warns_about_kept_group(admin_client, make_integration, make_user, iam):
+    integration = make_integration()
+    account = make_user(integration, groups=("developers",))
+
+    admin_client.post(PLAN_URL, {"account": str(account.pk), "mode": "contain"})
+    contained = Offboarding.objects.get(mode="contain")
+    page = admin_client.get(f"{CONFIRM_URL}?ids={contained.pk}").content.decode()
+
+    assert contained.blockers == []
+    assert 'id="run-offboarding"' in page
+    assert "Containment keeps the user&#x27;s groups (1), so the user can still reach AWS through them." in page
+    assert "Add iam:RemoveUserFromGroup to the integration&#x27;s role" in page
 
 
 def test_plan_export_is_a_dry_run(admin_client, make_integration, make_user, iam, fake_aws):

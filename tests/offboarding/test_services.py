@@ -5,7 +5,7 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import Offboarding, OffboardingStep, Person, SaaSAccount
-from accounts.offboarding import services
+from accounts.offboarding import planning, services
 from audit.models import AuditEvent
 from tests.offboarding.conftest import INLINE_POLICY, managed_policy_arn
 
@@ -73,6 +73,94 @@ def test_containment_is_offered_with_baseline(make_integration, make_user, iam, 
     assert iam.list_attached_user_policies(UserName="alice")["AttachedPolicies"] == []
     account.refresh_from_db()
     assert account.status == "offboarded"
+
+
+def test_containment_removes_every_access_path(make_integration, make_user, iam, django_capture_on_commit_callbacks):
+    integration = make_integration(extended=True)
+    account = make_user(integration, groups=("developers",), inline_policies=("extra",), mfa=True, ssh_key=True)
+    iam.upload_signing_certificate(UserName="alice", CertificateBody=SIGNING_CERTIFICATE)
+
+    offboarding = services.plan_offboarding(account=account, mode="contain")
+
+    assert offboarding.blockers == []
+    assert offboarding.warnings == []
+    assert list(offboarding.steps.values_list("action", flat=True)) == [
+        "DeleteLoginProfile",
+        "DeleteAccessKey",
+        "DetachUserPolicy",
+        "RemoveUserFromGroup",
+        "DeleteUserPolicy",
+        "DeleteSigningCertificate",
+        "DeleteSSHPublicKey",
+    ]
+    offboarding = run(offboarding, django_capture_on_commit_callbacks)
+
+    assert offboarding.status == "succeeded"
+    assert user_exists(iam, "alice")
+    assert iam.list_groups_for_user(UserName="alice")["Groups"] == []
+    assert iam.list_user_policies(UserName="alice")["PolicyNames"] == []
+    assert iam.list_signing_certificates(UserName="alice")["Certificates"] == []
+    assert iam.list_ssh_public_keys(UserName="alice")["SSHPublicKeys"] == []
+
+
+def test_containment_warns_about_each_kept_access_path(make_integration, make_user):
+    integration = make_integration()
+    account = make_user(integration, groups=("developers",), inline_policies=("extra",), ssh_key=True)
+
+    offboarding = services.plan_offboarding(account=account, mode="contain")
+
+    assert offboarding.blockers == []
+    assert {"RemoveUserFromGroup", "DeleteUserPolicy", "DeleteSSHPublicKey"}.isdisjoint(
+        offboarding.steps.values_list("action", flat=True)
+    )
+    kept = {
+        (warning["field"], warning["action"])
+        for warning in offboarding.warnings
+        if warning["code"] == "access_path_kept"
+    }
+    assert kept == {("groups", "iam:RemoveUserFromGroup"), ("inline_policies", "iam:DeleteUserPolicy")}
+    unread = {
+        (warning["field"], warning["action"])
+        for warning in offboarding.warnings
+        if warning["code"] == "unreadable_contain"
+    }
+    assert ("ssh_public_keys", "iam:ListSSHPublicKeys") in unread
+    assert ("signing_certificates", "iam:ListSigningCertificates") in unread
+    texts = [planning.render(warning) for warning in offboarding.warnings]
+    assert any("groups (1)" in text and "iam:RemoveUserFromGroup" in text for text in texts)
+
+
+def test_containment_plans_service_specific_credential_removal():
+    # The fake AWS has no service-specific credentials, so this plans from a read that has one.
+    read = {
+        "exists": True,
+        "login_profile": False,
+        "service_specific_credentials": [{"ServiceSpecificCredentialId": "ACCA1234567890EXAMPLE"}],
+        "unreadable": {},
+    }
+    granted = planning.granted_actions(missing_actions=[], can_offboard_fully=True)
+    baseline = planning.granted_actions(missing_actions=[], can_offboard_fully=False)
+
+    plan = planning.plan_user(name="alice", read=read, mode="contain", granted=granted)
+    kept = planning.plan_user(name="alice", read=read, mode="contain", granted=baseline)
+
+    assert plan.steps == [
+        {
+            "action": "DeleteServiceSpecificCredential",
+            "parameters": {"UserName": "alice", "ServiceSpecificCredentialId": "ACCA1234567890EXAMPLE"},
+        }
+    ]
+    assert plan.warnings == []
+    assert kept.steps == []
+    assert kept.warnings == [
+        {
+            "code": "access_path_kept",
+            "field": "service_specific_credentials",
+            "count": 1,
+            "action": "iam:DeleteServiceSpecificCredential",
+        }
+    ]
+    assert kept.blockers == []
 
 
 def test_extended_policy_deletes_user_fully(
