@@ -12,7 +12,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -268,15 +268,28 @@ def cancel_offboarding(*, offboarding: Offboarding, actor=None) -> Offboarding:
 def run_offboarding(*, offboarding_id: int) -> Offboarding:
     """Run the steps of a queued offboarding in order, recording each before the next one starts.
 
-    A step found running (its worker died) is run again, which is safe because NoSuchEntity counts
-    as done. An offboarding that is not queued or running is returned unchanged.
+    A running offboarding is taken over only when it started more than JOB_TIMEOUT_SECONDS ago,
+    because django-q2 has stopped its worker by then; a younger one belongs to another delivery of
+    the same task. A step found running is run again, which is safe because NoSuchEntity counts as
+    done. Any other offboarding is returned unchanged.
     """
-    claimed = Offboarding.objects.filter(pk=offboarding_id, status__in=Offboarding.ACTIVE_STATUSES).update(
+    cutoff = timezone.now() - timedelta(seconds=settings.JOB_TIMEOUT_SECONDS)
+    claimable = Q(status=Offboarding.Status.QUEUED) | Q(
+        Q(started_at__lt=cutoff) | Q(started_at__isnull=True), status=Offboarding.Status.RUNNING
+    )
+    claimed = Offboarding.objects.filter(claimable, pk=offboarding_id).update(
         status=Offboarding.Status.RUNNING, started_at=timezone.now()
     )
     offboarding = Offboarding.objects.select_related("account__integration", "requested_by").get(pk=offboarding_id)
     if not claimed:
-        logger.info("Offboarding=%s is %s, so there is nothing to run", offboarding.pk, offboarding.status)
+        if offboarding.status == Offboarding.Status.RUNNING:
+            logger.info(
+                "Offboarding=%s is running in another worker since %s, so this delivery stops",
+                offboarding.pk,
+                offboarding.started_at.isoformat(),
+            )
+        else:
+            logger.info("Offboarding=%s is %s, so there is nothing to run", offboarding.pk, offboarding.status)
         return offboarding
     Offboarding.objects.filter(pk=offboarding.pk).update(attempts=F("attempts") + 1)
     logger.info("Started offboarding=%s account=%s", offboarding.pk, offboarding.account_id)

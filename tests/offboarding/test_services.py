@@ -2,6 +2,7 @@ import json
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.utils import timezone
 
 from accounts.models import Offboarding, OffboardingStep, Person, SaaSAccount
@@ -278,7 +279,8 @@ def test_step_left_running_is_run_again(make_integration, make_user, iam, django
         services.start_offboarding(offboarding=offboarding, typed_name="alice")
     # A worker deleted the login profile and died before recording it.
     iam.delete_login_profile(UserName="alice")
-    Offboarding.objects.filter(pk=offboarding.pk).update(status="running", current_step=1)
+    lost_at = timezone.now() - timedelta(seconds=settings.JOB_TIMEOUT_SECONDS + 60)
+    Offboarding.objects.filter(pk=offboarding.pk).update(status="running", current_step=1, started_at=lost_at)
     OffboardingStep.objects.filter(offboarding=offboarding, position=1).update(status="running", attempts=1)
 
     offboarding = services.run_offboarding(offboarding_id=offboarding.pk)
@@ -289,6 +291,26 @@ def test_step_left_running_is_run_again(make_integration, make_user, iam, django
     assert first.attempts == 2
     assert "NoSuchEntity" in first.result
     assert not user_exists(iam, "alice")
+
+
+def test_second_delivery_leaves_running_offboarding(make_integration, make_user, iam, fake_aws):
+    integration = make_integration()
+    account = make_user(integration, keys=1)
+    offboarding = services.plan_offboarding(account=account, mode="delete")
+    services.start_offboarding(offboarding=offboarding, typed_name="alice")
+    # The first delivery claimed it a minute ago and is still running its steps.
+    started_at = timezone.now() - timedelta(seconds=60)
+    Offboarding.objects.filter(pk=offboarding.pk).update(status="running", started_at=started_at, attempts=1)
+    calls_before = fake_aws.calls.total
+
+    offboarding = services.run_offboarding(offboarding_id=offboarding.pk)
+
+    assert offboarding.status == "running"
+    assert offboarding.started_at == started_at
+    assert offboarding.attempts == 1
+    assert fake_aws.calls.total == calls_before
+    assert set(offboarding.steps.values_list("status", flat=True)) == {"pending"}
+    assert user_exists(iam, "alice")
 
 
 def test_second_confirmation_loses(make_integration, make_user, django_capture_on_commit_callbacks):
