@@ -167,6 +167,8 @@ def start_offboarding(*, offboarding: Offboarding, typed_name: str = "", actor=N
 
     try:
         with transaction.atomic():
+            # Locked and read afresh: a sync may have changed the status since the plan was read.
+            account = SaaSAccount.objects.select_for_update().get(pk=offboarding.account_id)
             claimed = Offboarding.objects.filter(pk=offboarding.pk, status=Offboarding.Status.PLANNED).update(
                 status=Offboarding.Status.QUEUED,
                 confirmed_at=timezone.now(),

@@ -313,6 +313,22 @@ def test_second_delivery_leaves_running_offboarding(make_integration, make_user,
     assert user_exists(iam, "alice")
 
 
+def test_confirmation_reads_account_status_afresh(make_integration, make_user):
+    integration = make_integration()
+    account = make_user(integration)
+    offboarding = services.plan_offboarding(account=account, mode="contain")
+    offboarding = Offboarding.objects.select_related("account").get(pk=offboarding.pk)
+    # A sync found the user gone after the offboarding and its account were loaded.
+    SaaSAccount.objects.filter(pk=account.pk).update(status="removed")
+
+    services.start_offboarding(offboarding=offboarding)
+
+    offboarding.refresh_from_db()
+    assert offboarding.previous_account_status == "removed"
+    confirm = AuditEvent.objects.get(action="offboarding.confirm")
+    assert confirm.before == {"status": "removed"}
+
+
 def test_second_confirmation_loses(make_integration, make_user, django_capture_on_commit_callbacks):
     integration = make_integration()
     account = make_user(integration)
