@@ -99,10 +99,15 @@ def plan_offboarding(*, account: SaaSAccount, mode: str, actor=None, job: str = 
         ) from error
 
     with transaction.atomic():
-        superseded = Offboarding.objects.filter(
-            account=account, status__in=[Offboarding.Status.PLANNED, Offboarding.Status.FAILED]
+        # Locked so that a confirmation or retry running now either wins first or finds them cancelled.
+        superseded = list(
+            Offboarding.objects.select_for_update()
+            .filter(account=account, status__in=[Offboarding.Status.PLANNED, Offboarding.Status.FAILED])
+            .values_list("pk", "status")
         )
-        superseded.update(status=Offboarding.Status.CANCELLED, finished_at=timezone.now())
+        Offboarding.objects.filter(pk__in=[pk for pk, _status in superseded]).update(
+            status=Offboarding.Status.CANCELLED, finished_at=timezone.now()
+        )
         offboarding = Offboarding.objects.create(
             account=account,
             mode=mode,
@@ -132,6 +137,20 @@ def plan_offboarding(*, account: SaaSAccount, mode: str, actor=None, job: str = 
                 "blockers": plan.blockers,
             },
         )
+        # A failed offboarding may have run steps in AWS already, so each cancellation is recorded.
+        for superseded_pk, superseded_status in superseded:
+            record_event(
+                action="offboarding.cancel",
+                target=account,
+                actor=actor,
+                job=job,
+                before={"offboarding": superseded_pk, "status": superseded_status},
+                after={
+                    "offboarding": superseded_pk,
+                    "status": Offboarding.Status.CANCELLED,
+                    "replaced_by": offboarding.pk,
+                },
+            )
     logger.info(
         "Planned offboarding=%s account=%s mode=%s steps=%s blockers=%s",
         offboarding.pk,

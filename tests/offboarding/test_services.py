@@ -329,6 +329,29 @@ def test_confirmation_reads_account_status_afresh(make_integration, make_user):
     assert confirm.before == {"status": "removed"}
 
 
+def test_new_plan_records_each_cancellation(make_integration, make_user, fake_aws, django_capture_on_commit_callbacks):
+    integration = make_integration()
+    account = make_user(integration, keys=2)
+    fake_aws.inject_fault(action="DeleteAccessKey", nth=2, code="AccessDenied", status=403, message="Denied now")
+    failed = run(services.plan_offboarding(account=account, mode="delete"), django_capture_on_commit_callbacks)
+    assert failed.status == "failed"
+    # A second open row, so the new plan cancels two rows and must record two events.
+    planned = Offboarding.objects.create(account=account, mode="contain")
+
+    replacement = services.plan_offboarding(account=account, mode="contain")
+
+    assert set(Offboarding.objects.filter(pk__in=[failed.pk, planned.pk]).values_list("status", flat=True)) == {
+        "cancelled"
+    }
+    events = AuditEvent.objects.filter(action="offboarding.cancel", object_id=str(account.pk))
+    assert sorted((event.before["offboarding"], event.before["status"]) for event in events) == [
+        (failed.pk, "failed"),
+        (planned.pk, "planned"),
+    ]
+    assert {event.after["replaced_by"] for event in events} == {replacement.pk}
+    assert {event.after["status"] for event in events} == {"cancelled"}
+
+
 def test_second_confirmation_loses(make_integration, make_user, django_capture_on_commit_callbacks):
     integration = make_integration()
     account = make_user(integration)
