@@ -225,13 +225,35 @@ def start_offboarding(*, offboarding: Offboarding, typed_name: str = "", actor=N
 
 
 def _queue(offboarding_id: int) -> None:
+    """Queue the django-q2 task of a committed offboarding; mark it failed when the broker refuses it."""
     from django_q.tasks import async_task
 
-    async_task(
-        "accounts.offboarding.tasks.run_offboarding_task",
-        offboarding_id,
-        task_name=f"offboarding-{offboarding_id}",
-    )
+    try:
+        async_task(
+            "accounts.offboarding.tasks.run_offboarding_task",
+            offboarding_id,
+            task_name=f"offboarding-{offboarding_id}",
+        )
+    except Exception as error:
+        # The broker (database or Redis) can fail in many ways. An offboarding left queued would keep
+        # its account offboarding for good, so it fails, its account status is restored and Retry
+        # queues it again. The error text may contain the broker's address, so only its type is kept.
+        logger.exception("Could not queue offboarding=%s", offboarding_id)
+        claimed = Offboarding.objects.filter(pk=offboarding_id, status=Offboarding.Status.QUEUED).update(
+            status=Offboarding.Status.FAILED
+        )
+        if not claimed:
+            return
+        offboarding = Offboarding.objects.select_related("requested_by").get(pk=offboarding_id)
+        queue_error = AwsError(
+            code="QueueUnavailable",
+            message=gettext(
+                "The offboarding could not be handed to a worker because the task queue is unavailable "
+                "(%(error)s). Nothing was changed in AWS. Retry when the queue is back."
+            )
+            % {"error": type(error).__name__},
+        )
+        _fail(offboarding, step=None, error=queue_error)
 
 
 def retry_offboarding(*, offboarding: Offboarding, actor=None, job: str = "") -> Offboarding:
@@ -344,6 +366,10 @@ def fail_stale_offboardings() -> int:
     its worker. Failing it lets Retry resume at the step that was running; that step runs again,
     which is safe because NoSuchEntity counts as done.
     """
+    # NOTE: a queued offboarding whose task the broker lost is not failed here, because it cannot be
+    # told apart from one waiting behind other jobs: the queue has no time limit, and a retry leaves
+    # no queued time on the row. It stays queued, and its account offboarding, until
+    # accounts.offboarding.tasks.run_offboarding_task is run again with its id.
     cutoff = timezone.now() - timedelta(seconds=settings.JOB_TIMEOUT_SECONDS)
     stale = Offboarding.objects.filter(status=Offboarding.Status.RUNNING, started_at__lt=cutoff)
     failed = 0

@@ -352,6 +352,39 @@ def test_new_plan_records_each_cancellation(make_integration, make_user, fake_aw
     assert {event.after["status"] for event in events} == {"cancelled"}
 
 
+def test_broker_down_fails_offboarding(
+    make_integration, make_user, iam, monkeypatch, django_capture_on_commit_callbacks
+):
+    integration = make_integration()
+    account = make_user(integration)
+    offboarding = services.plan_offboarding(account=account, mode="contain")
+    # A Redis broker that nothing listens on, as when Redis is down.
+    monkeypatch.setattr("django_q.tasks.Conf.SYNC", False)
+    monkeypatch.setattr("django_q.conf.Conf.ORM", None)
+    monkeypatch.setattr("django_q.conf.Conf.REDIS", "redis://127.0.0.1:1/0")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.start_offboarding(offboarding=offboarding)
+
+    offboarding.refresh_from_db()
+    account.refresh_from_db()
+    assert offboarding.status == "failed"
+    assert offboarding.error_code == "QueueUnavailable"
+    assert "task queue is unavailable" in offboarding.error_message
+    assert "127.0.0.1" not in offboarding.error_message
+    assert account.status == "active"
+    assert AuditEvent.objects.get(action="offboarding.fail").after["error_code"] == "QueueUnavailable"
+    assert iam.list_access_keys(UserName="alice")["AccessKeyMetadata"] != []
+
+    monkeypatch.setattr("django_q.tasks.Conf.SYNC", True)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.retry_offboarding(offboarding=offboarding)
+
+    offboarding.refresh_from_db()
+    assert offboarding.status == "succeeded"
+    assert iam.list_access_keys(UserName="alice")["AccessKeyMetadata"] == []
+
+
 def test_second_confirmation_loses(make_integration, make_user, django_capture_on_commit_callbacks):
     integration = make_integration()
     account = make_user(integration)
