@@ -1,4 +1,5 @@
 import pytest
+from django.db import IntegrityError
 from django.urls import reverse
 
 from accounts.models import MergeRecord, Person, SaaSAccount
@@ -186,6 +187,41 @@ def test_unmerge_page_shows_plan_then_unmerges(staff_client, integration, staff)
     account.refresh_from_db()
     assert account.person is None
     assert account.link_decision == "unmerged"
+
+
+def test_failed_merge_creates_no_person(staff_client, unknown_accounts, reject_inserts):
+    url = reverse("admin:accounts_saasaccount_merge")
+    ids = ",".join(str(account.pk) for account in unknown_accounts[:2])
+    data = {"ids": ids, "new_email": "new.person@example.com", "new_name": "New Person", "new_kind": "employee"}
+    reject_inserts(MergeRecord, "account_id", unknown_accounts[1].pk)
+
+    with pytest.raises(IntegrityError):
+        staff_client.post(url, {**data, "step": "merge"})
+
+    assert not Person.objects.exists()
+    assert not MergeRecord.objects.exists()
+    assert not AuditEvent.objects.filter(action__in=["person.created", "account.merged"]).exists()
+
+
+def test_failed_unmerge_changes_no_account(staff_client, integration, staff, reject_inserts):
+    person = make_person("taro@example.com")
+    first = make_account(integration, "taro")
+    second = make_account(integration, "taro-admin")
+    merge_accounts(accounts=[first, second], person=person, actor=staff)
+    # The view unmerges in name order, so the second account's audit event fails after the first's.
+    reject_inserts(AuditEvent, "object_id", str(second.pk))
+
+    with pytest.raises(IntegrityError):
+        staff_client.post(
+            reverse("admin:accounts_saasaccount_unmerge"), {"ids": f"{first.pk},{second.pk}", "confirm": "yes"}
+        )
+
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert first.person == person
+    assert second.person == person
+    assert MergeRecord.objects.filter(undone_at__isnull=True).count() == 2
+    assert not AuditEvent.objects.filter(action="account.unmerged").exists()
 
 
 def test_merge_needs_change_permission(client, django_user_model, unknown_accounts):
