@@ -4,6 +4,7 @@ from django.urls import reverse
 
 from accounts.models import MergeRecord, Person, SaaSAccount
 from accounts.services.merging import merge_accounts, unmerge_account
+from accounts.services.people import save_person
 from audit.models import AuditEvent
 from tests.accounts.factories import make_account, make_integration, make_key, make_person
 
@@ -222,6 +223,30 @@ def test_failed_unmerge_changes_no_account(staff_client, integration, staff, rej
     assert second.person == person
     assert MergeRecord.objects.filter(undone_at__isnull=True).count() == 2
     assert not AuditEvent.objects.filter(action="account.unmerged").exists()
+
+
+def test_person_edit_reaches_merged_accounts(integration, staff):
+    person = make_person("taro@example.com")
+    account = make_account(integration, "taro")
+    pinned = make_account(integration, "taro-admin")
+    merge_accounts(accounts=[account, pinned], person=person, actor=staff)
+    SaaSAccount.objects.filter(pk=pinned.pk).update(user_type="system", user_type_set_by=staff)
+
+    person.email = "taro.yamada@example.com"
+    person.kind = "guest"
+    save_person(person=person, actor=staff)
+
+    account.refresh_from_db()
+    pinned.refresh_from_db()
+    assert account.email == "taro.yamada@example.com"
+    assert account.user_type == "guest"
+    assert pinned.email == "taro.yamada@example.com"
+    assert pinned.user_type == "system"
+    event = AuditEvent.objects.get(action="account.updated", object_id=str(account.pk))
+    assert event.before["email"] == "taro@example.com"
+    assert event.after["email"] == "taro.yamada@example.com"
+    assert event.after["user_type"] == "guest"
+    assert event.actor == staff
 
 
 def test_merge_needs_change_permission(client, django_user_model, unknown_accounts):
