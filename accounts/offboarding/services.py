@@ -562,27 +562,8 @@ def provision_iam_user(*, person: Person, integration: Integration, user_name: s
         calls.append(_error_record(error))
 
     user = created.result["User"]
-    decision = decide_person_user_type(person)
     with transaction.atomic():
-        account = SaaSAccount.objects.create(
-            integration=integration,
-            kind=SaaSAccount.Kind.IAM_USER,
-            provider_id=user["UserId"],
-            name=user["UserName"],
-            arn=user["Arn"],
-            path=user.get("Path", "/"),
-            created_in_service=user.get("CreateDate"),
-            has_console_password=False,
-            tags=[] if tag_error else [{"Key": "email", "Value": person.email}],
-            last_seen=timezone.now(),
-            person=person,
-            link_decision=SaaSAccount.LinkDecision.MERGED,
-            email=person.email,
-            email_source=SaaSAccount.EmailSource.MERGE,
-            user_type=decision.user_type,
-            user_type_reason=decision.reason_code,
-            user_type_reason_params=decision.reason_params,
-        )
+        account = _store_provisioned_account(person=person, integration=integration, user=user, tagged=not tag_error)
         provisioning = Provisioning.objects.create(
             person=person,
             integration=integration,
@@ -619,6 +600,48 @@ def provision_iam_user(*, person: Person, integration: Integration, user_name: s
         )
     logger.info("Provisioned IAM user account=%s integration=%s", account.pk, integration.pk)
     return account
+
+
+def _store_provisioned_account(
+    *, person: Person, integration: Integration, user: dict[str, Any], tagged: bool
+) -> SaaSAccount:
+    """Insert the account of a new IAM user linked to `person`, or link the row a sync inserted first.
+
+    CreateUser runs before this insert, so a sync that listed the new user in between has already
+    stored it under the same IAM id. That row is linked to the person instead of failing the insert.
+    """
+    decision = decide_person_user_type(person)
+    linked = {
+        "person": person,
+        "link_decision": SaaSAccount.LinkDecision.MERGED,
+        "email": person.email,
+        "email_source": SaaSAccount.EmailSource.MERGE,
+        "user_type": decision.user_type,
+        "user_type_reason": decision.reason_code,
+        "user_type_reason_params": decision.reason_params,
+    }
+    try:
+        with transaction.atomic():
+            return SaaSAccount.objects.create(
+                integration=integration,
+                kind=SaaSAccount.Kind.IAM_USER,
+                provider_id=user["UserId"],
+                name=user["UserName"],
+                arn=user["Arn"],
+                path=user.get("Path", "/"),
+                created_in_service=user.get("CreateDate"),
+                has_console_password=False,
+                tags=[{"Key": "email", "Value": person.email}] if tagged else [],
+                last_seen=timezone.now(),
+                **linked,
+            )
+    except IntegrityError:
+        account = SaaSAccount.objects.select_for_update().get(integration=integration, provider_id=user["UserId"])
+        logger.info("Provisioned IAM user account=%s was stored by a sync first; linking it", account.pk)
+        for name, value in linked.items():
+            setattr(account, name, value)
+        account.save(update_fields=list(linked))
+        return account
 
 
 def _record_failed_provisioning(

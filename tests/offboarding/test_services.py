@@ -3,9 +3,10 @@ from datetime import timedelta
 
 import pytest
 from django.conf import settings
+from django.db import connection
 from django.utils import timezone
 
-from accounts.models import Offboarding, OffboardingStep, Person, SaaSAccount
+from accounts.models import Offboarding, OffboardingStep, Person, Provisioning, SaaSAccount
 from accounts.offboarding import planning, services
 from audit.models import AuditEvent
 from tests.offboarding.conftest import INLINE_POLICY, managed_policy_arn
@@ -525,6 +526,42 @@ def test_provision_iam_user_links_person(make_integration, iam):
     event = AuditEvent.objects.get(action="provisioning.create_iam_user")
     assert event.object_id == str(account.pk)
     assert event.aws_request_id
+
+
+def test_provision_links_row_a_sync_stored_first(make_integration, iam):
+    integration = make_integration()
+    person = Person.objects.create(email="bob@example.com", name="Bob")
+    synced: list[SaaSAccount | None] = []
+
+    def sync_inserts_first(execute, sql, params, many, context):
+        # A sync lists the new IAM user and stores it at the first database statement after CreateUser.
+        if not synced and user_exists(iam, "bob.smith"):
+            user = iam.get_user(UserName="bob.smith")["User"]
+            synced.append(None)  # The sync's own insert passes through this wrapper too.
+            synced[0] = SaaSAccount.objects.create(
+                integration=integration,
+                kind=SaaSAccount.Kind.IAM_USER,
+                provider_id=user["UserId"],
+                name=user["UserName"],
+                arn=user["Arn"],
+            )
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(sync_inserts_first):
+        account = services.provision_iam_user(person=person, integration=integration, user_name="bob.smith")
+
+    assert len(synced) == 1
+    assert account.pk == synced[0].pk
+    account.refresh_from_db()
+    assert account.person == person
+    assert account.link_decision == "merged"
+    assert account.email == "bob@example.com"
+    assert SaaSAccount.objects.filter(integration=integration).count() == 1
+    provisioning = Provisioning.objects.get()
+    assert provisioning.status == "succeeded"
+    assert provisioning.account == account
+    event = AuditEvent.objects.get(action="provisioning.create_iam_user")
+    assert event.object_id == str(account.pk)
 
 
 @pytest.mark.parametrize("user_name", ["", "bob smith", "b" * 65, "bob/smith", "ボブ"])
