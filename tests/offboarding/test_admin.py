@@ -3,6 +3,8 @@ import json
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts.models import Offboarding, Person, SaaSAccount
@@ -283,15 +285,49 @@ def test_retry_button_resumes(
     assert user_names(iam) == []
 
 
-def test_offboarding_list_queries_are_bounded(admin_client, make_integration, make_user, django_assert_max_num_queries):
+def test_offboarding_list_queries_are_bounded(
+    admin_client, make_integration, make_user, django_assert_max_num_queries, django_assert_num_queries
+):
     integration = make_integration()
+    url = reverse("admin:accounts_offboarding_changelist")
     for index in range(5):
         plan_offboarding(account=make_user(integration, f"user{index}"), mode="contain")
+    admin_client.get(url)  # The first request fills per-process caches, such as content types.
 
-    with django_assert_max_num_queries(8):
-        response = admin_client.get(reverse("admin:accounts_offboarding_changelist"))
+    with django_assert_max_num_queries(8), CaptureQueriesContext(connection) as five_rows:
+        response = admin_client.get(url)
+    for index in range(5, 20):
+        plan_offboarding(account=make_user(integration, f"user{index}"), mode="contain")
+
+    with django_assert_num_queries(len(five_rows.captured_queries)):
+        twenty_rows = admin_client.get(url)
 
     assert response.status_code == 200
+    assert twenty_rows.status_code == 200
+    assert len(twenty_rows.context["cl"].result_list) == 20
+
+
+def test_cancel_button_cancels(admin_client, make_integration, make_user, iam):
+    integration = make_integration()
+    account = make_user(integration)
+    offboarding = plan_offboarding(account=account, mode="contain")
+    cancel_url = reverse("admin:accounts_offboarding_cancel", args=[offboarding.pk])
+
+    response = admin_client.post(cancel_url, follow=True)
+    again = admin_client.post(cancel_url, follow=True)
+
+    assert "Cancelled. Steps already done in AWS stay done." in response.content.decode()
+    assert "Only a planned or failed offboarding can be cancelled" in again.content.decode()
+    offboarding.refresh_from_db()
+    assert offboarding.status == "cancelled"
+    assert offboarding.finished_at is not None
+    account.refresh_from_db()
+    assert account.status == "active"
+    event = AuditEvent.objects.get(action="offboarding.cancel")
+    assert event.before == {"offboarding": offboarding.pk, "status": "planned"}
+    assert event.after == {"offboarding": offboarding.pk, "status": "cancelled"}
+    assert event.actor.username == "admin"
+    assert iam.list_access_keys(UserName="alice")["AccessKeyMetadata"] != []
 
 
 @pytest.mark.parametrize(
