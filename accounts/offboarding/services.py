@@ -312,7 +312,7 @@ def run_offboarding(*, offboarding_id: int) -> Offboarding:
     """Run the steps of a queued offboarding in order, recording each before the next one starts.
 
     A running offboarding is taken over only when it started more than JOB_TIMEOUT_SECONDS ago,
-    because django-q2 has stopped its worker by then; a younger one belongs to another delivery of
+    because django-q2 has stopped its worker by then. A younger one belongs to another delivery of
     the same task. A step found running is run again, which is safe because NoSuchEntity counts as
     done. Any other offboarding is returned unchanged.
     """
@@ -637,7 +637,7 @@ def _store_provisioned_account(
             )
     except IntegrityError:
         account = SaaSAccount.objects.select_for_update().get(integration=integration, provider_id=user["UserId"])
-        logger.info("Provisioned IAM user account=%s was stored by a sync first; linking it", account.pk)
+        logger.info("Provisioned IAM user account=%s was stored by a sync first, so it is linked instead", account.pk)
         for name, value in linked.items():
             setattr(account, name, value)
         account.save(update_fields=list(linked))
