@@ -14,9 +14,15 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from accounts.forms import MergeTargetForm, PeopleImportForm
-from accounts.models import Person, SaaSAccount
-from accounts.services.merging import merge_accounts, plan_merge, plan_unmerge, unmerge_account
-from accounts.services.people import get_or_create_person
+from accounts.models import SaaSAccount
+from accounts.services.merging import (
+    accept_suggestions,
+    merge_accounts,
+    merge_accounts_into_new_person,
+    plan_merge,
+    plan_unmerge,
+    unmerge_accounts,
+)
 from accounts.services.people_import import PeopleImportError, import_people
 from accounts.services.suggestions import suggest_merges, unlinked_accounts
 
@@ -117,10 +123,11 @@ def merge_view(model_admin, request):
             ) % {"person": person}
         else:
             if is_new:
-                person = get_or_create_person(
-                    email=person.email, name=person.name, kind=person.kind, actor=request.user
+                person, _records = merge_accounts_into_new_person(
+                    accounts=accounts, email=person.email, name=person.name, kind=person.kind, actor=request.user
                 )
-            merge_accounts(accounts=accounts, person=person, actor=request.user)
+            else:
+                merge_accounts(accounts=accounts, person=person, actor=request.user)
             messages.success(
                 request,
                 _("Merged %(count)s account(s) into %(person)s.") % {"count": len(accounts), "person": person},
@@ -154,8 +161,7 @@ def unmerge_view(model_admin, request):
         )
         return redirect(changelist)
     if request.method == "POST" and request.POST.get("confirm") == "yes":
-        for account in linked:
-            unmerge_account(account=account, actor=request.user)
+        unmerge_accounts(accounts=linked, actor=request.user)
         messages.success(request, _("Unmerged %(count)s account(s).") % {"count": len(linked)})
         if len(linked) == 1:
             return redirect("admin:accounts_saasaccount_change", linked[0].pk)
@@ -182,7 +188,7 @@ def suggestions_view(model_admin, request):
             raise PermissionDenied
         values = [request.POST["accept_one"]] if request.POST.get("accept_one") else request.POST.getlist("accept")
         pairs = [pair for pair in map(_parse_pair, values) if pair]
-        accepted = _accept_suggestions(pairs, actor=request.user)
+        accepted = accept_suggestions(pairs=pairs, actor=request.user)
         if accepted:
             messages.success(request, _("Merged %(count)s account(s).") % {"count": accepted})
         else:
@@ -201,19 +207,3 @@ def suggestions_view(model_admin, request):
         can_change=request.user.has_perm(MERGE_PERMISSION),
     )
     return TemplateResponse(request, "admin/accounts/saasaccount/suggestions.html", context)
-
-
-def _accept_suggestions(pairs: list[tuple[int, int]], *, actor) -> int:
-    """Merge each (account, person) pair whose account is still unlinked; return how many merged."""
-    chosen: dict[int, int] = {}
-    for account_id, person_id in pairs:
-        chosen.setdefault(account_id, person_id)
-    accounts = unlinked_accounts().filter(pk__in=chosen)
-    people = Person.objects.in_bulk(set(chosen.values()))
-    merged = 0
-    for account in accounts:
-        person = people.get(chosen[account.pk])
-        if person is not None:
-            merge_accounts(accounts=[account], person=person, actor=actor)
-            merged += 1
-    return merged

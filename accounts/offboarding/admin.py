@@ -31,7 +31,11 @@ PROVISION_PERMISSION = "accounts.provision_account"
 
 MODE_HELP = {
     Offboarding.Mode.DELETE: _("Remove everything the user or role depends on, then delete it."),
-    Offboarding.Mode.CONTAIN: _("Remove the console password and access keys and detach policies; keep it."),
+    Offboarding.Mode.CONTAIN: _(
+        "Remove every credential (console password, access keys, SSH public keys, service-specific credentials, "
+        "signing certificates) and every permission (policies and group memberships), but keep the user or role. "
+        "The plan warns about each one that the integration's role may not remove."
+    ),
 }
 
 

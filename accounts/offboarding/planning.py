@@ -35,6 +35,14 @@ MESSAGES = {
         "Could not read the %(field)s (%(error_code)s from %(action)s), so the plan may miss some and "
         "the final delete may fail with DeleteConflict. Add %(action)s to the role to plan them."
     ),
+    "unreadable_contain": _(
+        "Could not read the %(field)s (%(error_code)s from %(action)s), so containment may keep some of them, "
+        "and the user could still reach AWS through them. Add %(action)s to the role to plan them."
+    ),
+    "access_path_kept": _(
+        "Containment keeps the user's %(field)s (%(count)s), so the user can still reach AWS through them. "
+        "Add %(action)s to the integration's role and plan again to remove them."
+    ),
     "not_found": _("The account no longer exists in AWS, so there is nothing to remove."),
     "login_profile_unknown": _(
         "Without %(action)s the plan cannot tell whether a console password exists, so it deletes it "
@@ -54,6 +62,13 @@ USER_DEPENDENTS: tuple[tuple[str, str], ...] = (
 )
 
 USER_DEPENDENTS_FIELDS = tuple(field_name for field_name, _action in USER_DEPENDENTS)
+
+# The dependents through which a contained user could still reach AWS: credentials that sign in
+# without a password or access key, and the permissions of groups and inline policies. Containment
+# removes them when the role has the action, and warns about each one when it does not.
+CONTAIN_USER_DEPENDENTS: tuple[tuple[str, str], ...] = tuple(
+    (field_name, action) for field_name, action in USER_DEPENDENTS if field_name != "mfa_devices"
+)
 
 # The read field that each step removes, so a blocker names the resource and not only the call.
 STEP_FIELDS = {action: field_name for field_name, action in USER_DEPENDENTS} | {
@@ -126,29 +141,23 @@ def plan_user(*, name: str, read: dict[str, Any], mode: str, granted: frozenset[
         plan.add("DetachUserPolicy", UserName=name, PolicyArn=policy["PolicyArn"])
 
     if mode == DELETE:
-        for group in read.get("groups") or []:
-            plan.add("RemoveUserFromGroup", UserName=name, GroupName=group["GroupName"])
-        for policy_name in read.get("inline_policies") or []:
-            plan.add("DeleteUserPolicy", UserName=name, PolicyName=policy_name)
-        for device in read.get("mfa_devices") or []:
-            serial = device["SerialNumber"]
-            plan.add("DeactivateMFADevice", UserName=name, SerialNumber=serial)
-            if serial.startswith("arn:") and ":mfa/" in serial:
-                plan.add("DeleteVirtualMFADevice", SerialNumber=serial)
-        for certificate in read.get("signing_certificates") or []:
-            plan.add("DeleteSigningCertificate", UserName=name, CertificateId=certificate["CertificateId"])
-        for key in read.get("ssh_public_keys") or []:
-            plan.add("DeleteSSHPublicKey", UserName=name, SSHPublicKeyId=key["SSHPublicKeyId"])
-        for credential in read.get("service_specific_credentials") or []:
-            plan.add(
-                "DeleteServiceSpecificCredential",
-                UserName=name,
-                ServiceSpecificCredentialId=credential["ServiceSpecificCredentialId"],
-            )
+        for field_name, _action in USER_DEPENDENTS:
+            _add_dependent_steps(plan, name, field_name, read.get(field_name) or [])
         plan.add("DeleteUser", UserName=name)
         _warn_unreadable(plan, read, USER_DEPENDENTS_FIELDS + ("access_keys", "attached_policies"))
     else:
-        _warn_unreadable(plan, read, ("access_keys", "attached_policies"))
+        for field_name, action in CONTAIN_USER_DEPENDENTS:
+            items = read.get(field_name) or []
+            if not items:
+                continue
+            if f"iam:{action}" in granted:
+                _add_dependent_steps(plan, name, field_name, items)
+            else:
+                plan.warnings.append(
+                    {"code": "access_path_kept", "field": field_name, "count": len(items), "action": f"iam:{action}"}
+                )
+        contained_fields = tuple(field_name for field_name, _action in CONTAIN_USER_DEPENDENTS)
+        _warn_unreadable(plan, read, ("access_keys", "attached_policies") + contained_fields, code="unreadable_contain")
 
     _block_missing_actions(plan, read, granted)
     return plan
@@ -181,6 +190,30 @@ def plan_role(*, name: str, read: dict[str, Any], mode: str, granted: frozenset[
     return plan
 
 
+def _add_dependent_steps(plan: Plan, name: str, field_name: str, items: list[Any]) -> None:
+    """Add the steps that remove each item of one dependent list of an IAM user."""
+    for item in items:
+        if field_name == "groups":
+            plan.add("RemoveUserFromGroup", UserName=name, GroupName=item["GroupName"])
+        elif field_name == "inline_policies":
+            plan.add("DeleteUserPolicy", UserName=name, PolicyName=item)
+        elif field_name == "mfa_devices":
+            serial = item["SerialNumber"]
+            plan.add("DeactivateMFADevice", UserName=name, SerialNumber=serial)
+            if serial.startswith("arn:") and ":mfa/" in serial:
+                plan.add("DeleteVirtualMFADevice", SerialNumber=serial)
+        elif field_name == "signing_certificates":
+            plan.add("DeleteSigningCertificate", UserName=name, CertificateId=item["CertificateId"])
+        elif field_name == "ssh_public_keys":
+            plan.add("DeleteSSHPublicKey", UserName=name, SSHPublicKeyId=item["SSHPublicKeyId"])
+        elif field_name == "service_specific_credentials":
+            plan.add(
+                "DeleteServiceSpecificCredential",
+                UserName=name,
+                ServiceSpecificCredentialId=item["ServiceSpecificCredentialId"],
+            )
+
+
 def _block_missing_actions(plan: Plan, read: dict[str, Any], granted: frozenset[str]) -> None:
     """Add one blocker for each kind of step whose IAM action the role lacks."""
     counts: dict[str, int] = {}
@@ -197,13 +230,13 @@ def _block_missing_actions(plan: Plan, read: dict[str, Any], granted: frozenset[
             plan.blockers.append({"code": "missing_action", "count": count, "step": action, "action": f"iam:{action}"})
 
 
-def _warn_unreadable(plan: Plan, read: dict[str, Any], fields: tuple[str, ...]) -> None:
+def _warn_unreadable(plan: Plan, read: dict[str, Any], fields: tuple[str, ...], code: str = "unreadable") -> None:
     for field_name in fields:
         problem = read.get("unreadable", {}).get(field_name)
         if problem:
             plan.warnings.append(
                 {
-                    "code": "unreadable",
+                    "code": code,
                     "field": field_name,
                     "action": problem["action"],
                     "error_code": problem["code"],

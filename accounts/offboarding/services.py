@@ -12,7 +12,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -99,10 +99,15 @@ def plan_offboarding(*, account: SaaSAccount, mode: str, actor=None, job: str = 
         ) from error
 
     with transaction.atomic():
-        superseded = Offboarding.objects.filter(
-            account=account, status__in=[Offboarding.Status.PLANNED, Offboarding.Status.FAILED]
+        # Locked so that a confirmation or retry running now either wins first or finds them cancelled.
+        superseded = list(
+            Offboarding.objects.select_for_update()
+            .filter(account=account, status__in=[Offboarding.Status.PLANNED, Offboarding.Status.FAILED])
+            .values_list("pk", "status")
         )
-        superseded.update(status=Offboarding.Status.CANCELLED, finished_at=timezone.now())
+        Offboarding.objects.filter(pk__in=[pk for pk, _status in superseded]).update(
+            status=Offboarding.Status.CANCELLED, finished_at=timezone.now()
+        )
         offboarding = Offboarding.objects.create(
             account=account,
             mode=mode,
@@ -132,6 +137,20 @@ def plan_offboarding(*, account: SaaSAccount, mode: str, actor=None, job: str = 
                 "blockers": plan.blockers,
             },
         )
+        # A failed offboarding may have run steps in AWS already, so each cancellation is recorded.
+        for superseded_pk, superseded_status in superseded:
+            record_event(
+                action="offboarding.cancel",
+                target=account,
+                actor=actor,
+                job=job,
+                before={"offboarding": superseded_pk, "status": superseded_status},
+                after={
+                    "offboarding": superseded_pk,
+                    "status": Offboarding.Status.CANCELLED,
+                    "replaced_by": offboarding.pk,
+                },
+            )
     logger.info(
         "Planned offboarding=%s account=%s mode=%s steps=%s blockers=%s",
         offboarding.pk,
@@ -167,6 +186,8 @@ def start_offboarding(*, offboarding: Offboarding, typed_name: str = "", actor=N
 
     try:
         with transaction.atomic():
+            # Locked and read afresh: a sync may have changed the status since the plan was read.
+            account = SaaSAccount.objects.select_for_update().get(pk=offboarding.account_id)
             claimed = Offboarding.objects.filter(pk=offboarding.pk, status=Offboarding.Status.PLANNED).update(
                 status=Offboarding.Status.QUEUED,
                 confirmed_at=timezone.now(),
@@ -204,13 +225,35 @@ def start_offboarding(*, offboarding: Offboarding, typed_name: str = "", actor=N
 
 
 def _queue(offboarding_id: int) -> None:
+    """Queue the django-q2 task of a committed offboarding; mark it failed when the broker refuses it."""
     from django_q.tasks import async_task
 
-    async_task(
-        "accounts.offboarding.tasks.run_offboarding_task",
-        offboarding_id,
-        task_name=f"offboarding-{offboarding_id}",
-    )
+    try:
+        async_task(
+            "accounts.offboarding.tasks.run_offboarding_task",
+            offboarding_id,
+            task_name=f"offboarding-{offboarding_id}",
+        )
+    except Exception as error:
+        # The broker (database or Redis) can fail in many ways. An offboarding left queued would keep
+        # its account offboarding for good, so it fails, its account status is restored and Retry
+        # queues it again. The error text may contain the broker's address, so only its type is kept.
+        logger.exception("Could not queue offboarding=%s", offboarding_id)
+        claimed = Offboarding.objects.filter(pk=offboarding_id, status=Offboarding.Status.QUEUED).update(
+            status=Offboarding.Status.FAILED
+        )
+        if not claimed:
+            return
+        offboarding = Offboarding.objects.select_related("requested_by").get(pk=offboarding_id)
+        queue_error = AwsError(
+            code="QueueUnavailable",
+            message=gettext(
+                "The offboarding could not be handed to a worker because the task queue is unavailable "
+                "(%(error)s). Nothing was changed in AWS. Retry when the queue is back."
+            )
+            % {"error": type(error).__name__},
+        )
+        _fail(offboarding, step=None, error=queue_error)
 
 
 def retry_offboarding(*, offboarding: Offboarding, actor=None, job: str = "") -> Offboarding:
@@ -268,15 +311,28 @@ def cancel_offboarding(*, offboarding: Offboarding, actor=None) -> Offboarding:
 def run_offboarding(*, offboarding_id: int) -> Offboarding:
     """Run the steps of a queued offboarding in order, recording each before the next one starts.
 
-    A step found running (its worker died) is run again, which is safe because NoSuchEntity counts
-    as done. An offboarding that is not queued or running is returned unchanged.
+    A running offboarding is taken over only when it started more than JOB_TIMEOUT_SECONDS ago,
+    because django-q2 has stopped its worker by then. A younger one belongs to another delivery of
+    the same task. A step found running is run again, which is safe because NoSuchEntity counts as
+    done. Any other offboarding is returned unchanged.
     """
-    claimed = Offboarding.objects.filter(pk=offboarding_id, status__in=Offboarding.ACTIVE_STATUSES).update(
+    cutoff = timezone.now() - timedelta(seconds=settings.JOB_TIMEOUT_SECONDS)
+    claimable = Q(status=Offboarding.Status.QUEUED) | Q(
+        Q(started_at__lt=cutoff) | Q(started_at__isnull=True), status=Offboarding.Status.RUNNING
+    )
+    claimed = Offboarding.objects.filter(claimable, pk=offboarding_id).update(
         status=Offboarding.Status.RUNNING, started_at=timezone.now()
     )
     offboarding = Offboarding.objects.select_related("account__integration", "requested_by").get(pk=offboarding_id)
     if not claimed:
-        logger.info("Offboarding=%s is %s, so there is nothing to run", offboarding.pk, offboarding.status)
+        if offboarding.status == Offboarding.Status.RUNNING:
+            logger.info(
+                "Offboarding=%s is running in another worker since %s, so this delivery stops",
+                offboarding.pk,
+                offboarding.started_at.isoformat(),
+            )
+        else:
+            logger.info("Offboarding=%s is %s, so there is nothing to run", offboarding.pk, offboarding.status)
         return offboarding
     Offboarding.objects.filter(pk=offboarding.pk).update(attempts=F("attempts") + 1)
     logger.info("Started offboarding=%s account=%s", offboarding.pk, offboarding.account_id)
@@ -310,6 +366,10 @@ def fail_stale_offboardings() -> int:
     its worker. Failing it lets Retry resume at the step that was running; that step runs again,
     which is safe because NoSuchEntity counts as done.
     """
+    # NOTE: a queued offboarding whose task the broker lost is not failed here, because it cannot be
+    # told apart from one waiting behind other jobs: the queue has no time limit, and a retry leaves
+    # no queued time on the row. It stays queued, and its account offboarding, until
+    # accounts.offboarding.tasks.run_offboarding_task is run again with its id.
     cutoff = timezone.now() - timedelta(seconds=settings.JOB_TIMEOUT_SECONDS)
     stale = Offboarding.objects.filter(status=Offboarding.Status.RUNNING, started_at__lt=cutoff)
     failed = 0
@@ -502,27 +562,8 @@ def provision_iam_user(*, person: Person, integration: Integration, user_name: s
         calls.append(_error_record(error))
 
     user = created.result["User"]
-    decision = decide_person_user_type(person)
     with transaction.atomic():
-        account = SaaSAccount.objects.create(
-            integration=integration,
-            kind=SaaSAccount.Kind.IAM_USER,
-            provider_id=user["UserId"],
-            name=user["UserName"],
-            arn=user["Arn"],
-            path=user.get("Path", "/"),
-            created_in_service=user.get("CreateDate"),
-            has_console_password=False,
-            tags=[] if tag_error else [{"Key": "email", "Value": person.email}],
-            last_seen=timezone.now(),
-            person=person,
-            link_decision=SaaSAccount.LinkDecision.MERGED,
-            email=person.email,
-            email_source=SaaSAccount.EmailSource.MERGE,
-            user_type=decision.user_type,
-            user_type_reason=decision.reason_code,
-            user_type_reason_params=decision.reason_params,
-        )
+        account = _store_provisioned_account(person=person, integration=integration, user=user, tagged=not tag_error)
         provisioning = Provisioning.objects.create(
             person=person,
             integration=integration,
@@ -559,6 +600,48 @@ def provision_iam_user(*, person: Person, integration: Integration, user_name: s
         )
     logger.info("Provisioned IAM user account=%s integration=%s", account.pk, integration.pk)
     return account
+
+
+def _store_provisioned_account(
+    *, person: Person, integration: Integration, user: dict[str, Any], tagged: bool
+) -> SaaSAccount:
+    """Insert the account of a new IAM user linked to `person`, or link the row a sync inserted first.
+
+    CreateUser runs before this insert, so a sync that listed the new user in between has already
+    stored it under the same IAM id. That row is linked to the person instead of failing the insert.
+    """
+    decision = decide_person_user_type(person)
+    linked = {
+        "person": person,
+        "link_decision": SaaSAccount.LinkDecision.MERGED,
+        "email": person.email,
+        "email_source": SaaSAccount.EmailSource.MERGE,
+        "user_type": decision.user_type,
+        "user_type_reason": decision.reason_code,
+        "user_type_reason_params": decision.reason_params,
+    }
+    try:
+        with transaction.atomic():
+            return SaaSAccount.objects.create(
+                integration=integration,
+                kind=SaaSAccount.Kind.IAM_USER,
+                provider_id=user["UserId"],
+                name=user["UserName"],
+                arn=user["Arn"],
+                path=user.get("Path", "/"),
+                created_in_service=user.get("CreateDate"),
+                has_console_password=False,
+                tags=[{"Key": "email", "Value": person.email}] if tagged else [],
+                last_seen=timezone.now(),
+                **linked,
+            )
+    except IntegrityError:
+        account = SaaSAccount.objects.select_for_update().get(integration=integration, provider_id=user["UserId"])
+        logger.info("Provisioned IAM user account=%s was stored by a sync first, so it is linked instead", account.pk)
+        for name, value in linked.items():
+            setattr(account, name, value)
+        account.save(update_fields=list(linked))
+        return account
 
 
 def _record_failed_provisioning(

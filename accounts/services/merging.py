@@ -14,6 +14,8 @@ from django.utils import timezone
 
 from accounts.models import MergeRecord, Person, SaaSAccount
 from accounts.services.evidence import decide_person_user_type, decide_unlinked_user_type, evidence_email
+from accounts.services.people import get_or_create_person
+from accounts.services.suggestions import unlinked_accounts
 from audit.services import record_event
 
 logger = logging.getLogger(__name__)
@@ -193,3 +195,39 @@ def unmerge_account(*, account: SaaSAccount, actor) -> SaaSAccount:
     )
     logger.info("account unmerged account=%s merges=%s", account.pk, undone_ids)
     return account
+
+
+@transaction.atomic
+def merge_accounts_into_new_person(
+    *, accounts: Iterable[SaaSAccount], email: str, name: str, kind: str, actor
+) -> tuple[Person, list[MergeRecord]]:
+    """Create the person with `email` (or find it) and merge `accounts` into it, all or nothing."""
+    person = get_or_create_person(email=email, name=name, kind=kind, actor=actor)
+    return person, merge_accounts(accounts=accounts, person=person, actor=actor)
+
+
+@transaction.atomic
+def unmerge_accounts(*, accounts: Iterable[SaaSAccount], actor) -> list[SaaSAccount]:
+    """Unmerge each account, all or nothing, so a failure leaves none of them changed."""
+    return [unmerge_account(account=account, actor=actor) for account in accounts]
+
+
+@transaction.atomic
+def accept_suggestions(*, pairs: Iterable[tuple[int, int]], actor) -> int:
+    """Merge each (account id, person id) pair whose account is still unlinked, all or nothing.
+
+    The first pair of an account wins, and a pair whose person no longer exists is skipped. Returns
+    how many accounts were merged.
+    """
+    chosen: dict[int, int] = {}
+    for account_id, person_id in pairs:
+        chosen.setdefault(account_id, person_id)
+    accounts = unlinked_accounts().filter(pk__in=chosen)
+    people = Person.objects.in_bulk(set(chosen.values()))
+    merged = 0
+    for account in accounts:
+        person = people.get(chosen[account.pk])
+        if person is not None:
+            merge_accounts(accounts=[account], person=person, actor=actor)
+            merged += 1
+    return merged

@@ -3,7 +3,8 @@
 from django.db import transaction
 from django.utils.translation import gettext
 
-from accounts.models import Person
+from accounts.models import Person, SaaSAccount
+from accounts.services.evidence import decide_person_user_type
 from audit.services import record_event
 
 
@@ -33,8 +34,13 @@ def _person_values(person: Person) -> dict:
 
 @transaction.atomic
 def save_person(*, person: Person, actor) -> Person:
-    """Save a person edited by hand and audit the change."""
+    """Save a person edited by hand and audit the change.
+
+    A new email, or a new kind, is copied to the accounts merged into the person, because syncs
+    leave merged accounts alone and would never update them.
+    """
     before = None
+    stored = None
     if person.pk is not None:
         stored = Person.objects.filter(pk=person.pk).first()
         before = _person_values(stored) if stored else None
@@ -46,7 +52,36 @@ def save_person(*, person: Person, actor) -> Person:
         before=before,
         after=_person_values(person),
     )
+    if stored is not None and (stored.email != person.email or stored.kind != person.kind):
+        _update_merged_accounts(person=person, kind_changed=stored.kind != person.kind, actor=actor)
     return person
+
+
+def _update_merged_accounts(*, person: Person, kind_changed: bool, actor) -> None:
+    """Give the person's merged accounts its email and, after a kind change, its user type."""
+    decision = decide_person_user_type(person)
+    merged = SaaSAccount.objects.select_for_update().filter(
+        person=person, link_decision=SaaSAccount.LinkDecision.MERGED
+    )
+    for account in merged.order_by("pk"):
+        before = {"email": account.email, "user_type": account.user_type, "user_type_reason": account.user_type_reason}
+        account.email = person.email
+        # A user type set by hand stays, as it does when a sync recomputes user types.
+        if kind_changed and account.user_type_set_by_id is None:
+            account.user_type = decision.user_type
+            account.user_type_reason = decision.reason_code
+            account.user_type_reason_params = decision.reason_params
+        after = {"email": account.email, "user_type": account.user_type, "user_type_reason": account.user_type_reason}
+        if after == before:
+            continue
+        account.save(update_fields=["email", "user_type", "user_type_reason", "user_type_reason_params"])
+        record_event(
+            action="account.updated",
+            target=account,
+            actor=actor,
+            before=before,
+            after={**after, "person": person.pk},
+        )
 
 
 class PersonInUse(Exception):

@@ -1,8 +1,10 @@
 import pytest
+from django.db import IntegrityError
 from django.urls import reverse
 
 from accounts.models import MergeRecord, Person, SaaSAccount
 from accounts.services.merging import merge_accounts, unmerge_account
+from accounts.services.people import save_person
 from audit.models import AuditEvent
 from tests.accounts.factories import make_account, make_integration, make_key, make_person
 
@@ -186,6 +188,65 @@ def test_unmerge_page_shows_plan_then_unmerges(staff_client, integration, staff)
     account.refresh_from_db()
     assert account.person is None
     assert account.link_decision == "unmerged"
+
+
+def test_failed_merge_creates_no_person(staff_client, unknown_accounts, reject_inserts):
+    url = reverse("admin:accounts_saasaccount_merge")
+    ids = ",".join(str(account.pk) for account in unknown_accounts[:2])
+    data = {"ids": ids, "new_email": "new.person@example.com", "new_name": "New Person", "new_kind": "employee"}
+    reject_inserts(MergeRecord, "account_id", unknown_accounts[1].pk)
+
+    with pytest.raises(IntegrityError):
+        staff_client.post(url, {**data, "step": "merge"})
+
+    assert not Person.objects.exists()
+    assert not MergeRecord.objects.exists()
+    assert not AuditEvent.objects.filter(action__in=["person.created", "account.merged"]).exists()
+
+
+def test_failed_unmerge_changes_no_account(staff_client, integration, staff, reject_inserts):
+    person = make_person("taro@example.com")
+    first = make_account(integration, "taro")
+    second = make_account(integration, "taro-admin")
+    merge_accounts(accounts=[first, second], person=person, actor=staff)
+    # The view unmerges in name order, so the second account's audit event fails after the first's.
+    reject_inserts(AuditEvent, "object_id", str(second.pk))
+
+    with pytest.raises(IntegrityError):
+        staff_client.post(
+            reverse("admin:accounts_saasaccount_unmerge"), {"ids": f"{first.pk},{second.pk}", "confirm": "yes"}
+        )
+
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert first.person == person
+    assert second.person == person
+    assert MergeRecord.objects.filter(undone_at__isnull=True).count() == 2
+    assert not AuditEvent.objects.filter(action="account.unmerged").exists()
+
+
+def test_person_edit_reaches_merged_accounts(integration, staff):
+    person = make_person("taro@example.com")
+    account = make_account(integration, "taro")
+    pinned = make_account(integration, "taro-admin")
+    merge_accounts(accounts=[account, pinned], person=person, actor=staff)
+    SaaSAccount.objects.filter(pk=pinned.pk).update(user_type="system", user_type_set_by=staff)
+
+    person.email = "taro.yamada@example.com"
+    person.kind = "guest"
+    save_person(person=person, actor=staff)
+
+    account.refresh_from_db()
+    pinned.refresh_from_db()
+    assert account.email == "taro.yamada@example.com"
+    assert account.user_type == "guest"
+    assert pinned.email == "taro.yamada@example.com"
+    assert pinned.user_type == "system"
+    event = AuditEvent.objects.get(action="account.updated", object_id=str(account.pk))
+    assert event.before["email"] == "taro@example.com"
+    assert event.after["email"] == "taro.yamada@example.com"
+    assert event.after["user_type"] == "guest"
+    assert event.actor == staff
 
 
 def test_merge_needs_change_permission(client, django_user_model, unknown_accounts):

@@ -1,6 +1,8 @@
 import pytest
+from django.db import IntegrityError
 from django.urls import reverse
 
+from accounts.models import MergeRecord, SaaSAccount
 from accounts.services.suggestions import suggest_merges, unlinked_accounts
 from tests.accounts.factories import make_account, make_integration, make_person
 
@@ -95,3 +97,21 @@ def test_accept_selected_suggestions(staff_client, integration):
     second.refresh_from_db()
     assert first.person == taro
     assert second.person == hanako
+
+
+def test_failed_acceptance_merges_none(staff_client, integration, reject_inserts):
+    taro = make_person("taro@example.com")
+    hanako = make_person("hanako@example.com")
+    first = make_account(integration, "taro")
+    second = make_account(integration, "hanako")
+    # Suggestions are merged in name order, so hanako's merge succeeds before taro's fails.
+    reject_inserts(MergeRecord, "account_id", first.pk)
+
+    with pytest.raises(IntegrityError):
+        staff_client.post(
+            reverse("admin:accounts_saasaccount_suggestions"),
+            {"accept": [f"{first.pk}:{taro.pk}", f"{second.pk}:{hanako.pk}"]},
+        )
+
+    assert not SaaSAccount.objects.filter(person__isnull=False).exists()
+    assert not MergeRecord.objects.exists()

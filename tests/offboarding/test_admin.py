@@ -3,6 +3,8 @@ import json
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts.models import Offboarding, Person, SaaSAccount
@@ -110,6 +112,24 @@ def test_switch_to_containment(admin_client, make_integration, make_user, iam, d
     assert contained.status == "succeeded"
     assert user_names(iam) == ["alice"]
     assert iam.list_access_keys(UserName="alice")["AccessKeyMetadata"] == []
+    # The baseline role may not remove group memberships, so the plan warned that the group stays.
+    kept_group = {"code": "access_path_kept", "field": "groups", "count": 1, "action": "iam:RemoveUserFromGroup"}
+    assert kept_group in contained.warnings
+    assert [group["GroupName"] for group in iam.list_groups_for_user(UserName="alice")["Groups"]] == ["developers"]
+
+
+def test_containment_plan_warns_about_kept_group(admin_client, make_integration, make_user, iam):
+    integration = make_integration()
+    account = make_user(integration, groups=("developers",))
+
+    admin_client.post(PLAN_URL, {"account": str(account.pk), "mode": "contain"})
+    contained = Offboarding.objects.get(mode="contain")
+    page = admin_client.get(f"{CONFIRM_URL}?ids={contained.pk}").content.decode()
+
+    assert contained.blockers == []
+    assert 'id="run-offboarding"' in page
+    assert "Containment keeps the user&#x27;s groups (1), so the user can still reach AWS through them." in page
+    assert "Add iam:RemoveUserFromGroup to the integration&#x27;s role" in page
 
 
 def test_plan_export_is_a_dry_run(admin_client, make_integration, make_user, iam, fake_aws):
@@ -265,15 +285,49 @@ def test_retry_button_resumes(
     assert user_names(iam) == []
 
 
-def test_offboarding_list_queries_are_bounded(admin_client, make_integration, make_user, django_assert_max_num_queries):
+def test_offboarding_list_queries_are_bounded(
+    admin_client, make_integration, make_user, django_assert_max_num_queries, django_assert_num_queries
+):
     integration = make_integration()
+    url = reverse("admin:accounts_offboarding_changelist")
     for index in range(5):
         plan_offboarding(account=make_user(integration, f"user{index}"), mode="contain")
+    admin_client.get(url)  # The first request fills per-process caches, such as content types.
 
-    with django_assert_max_num_queries(8):
-        response = admin_client.get(reverse("admin:accounts_offboarding_changelist"))
+    with django_assert_max_num_queries(8), CaptureQueriesContext(connection) as five_rows:
+        response = admin_client.get(url)
+    for index in range(5, 20):
+        plan_offboarding(account=make_user(integration, f"user{index}"), mode="contain")
+
+    with django_assert_num_queries(len(five_rows.captured_queries)):
+        twenty_rows = admin_client.get(url)
 
     assert response.status_code == 200
+    assert twenty_rows.status_code == 200
+    assert len(twenty_rows.context["cl"].result_list) == 20
+
+
+def test_cancel_button_cancels(admin_client, make_integration, make_user, iam):
+    integration = make_integration()
+    account = make_user(integration)
+    offboarding = plan_offboarding(account=account, mode="contain")
+    cancel_url = reverse("admin:accounts_offboarding_cancel", args=[offboarding.pk])
+
+    response = admin_client.post(cancel_url, follow=True)
+    again = admin_client.post(cancel_url, follow=True)
+
+    assert "Cancelled. Steps already done in AWS stay done." in response.content.decode()
+    assert "Only a planned or failed offboarding can be cancelled" in again.content.decode()
+    offboarding.refresh_from_db()
+    assert offboarding.status == "cancelled"
+    assert offboarding.finished_at is not None
+    account.refresh_from_db()
+    assert account.status == "active"
+    event = AuditEvent.objects.get(action="offboarding.cancel")
+    assert event.before == {"offboarding": offboarding.pk, "status": "planned"}
+    assert event.after == {"offboarding": offboarding.pk, "status": "cancelled"}
+    assert event.actor.username == "admin"
+    assert iam.list_access_keys(UserName="alice")["AccessKeyMetadata"] != []
 
 
 @pytest.mark.parametrize(

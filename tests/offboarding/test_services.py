@@ -2,10 +2,12 @@ import json
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
+from django.db import connection
 from django.utils import timezone
 
-from accounts.models import Offboarding, OffboardingStep, Person, SaaSAccount
-from accounts.offboarding import services
+from accounts.models import Offboarding, OffboardingStep, Person, Provisioning, SaaSAccount
+from accounts.offboarding import planning, services
 from audit.models import AuditEvent
 from tests.offboarding.conftest import INLINE_POLICY, managed_policy_arn
 
@@ -73,6 +75,94 @@ def test_containment_is_offered_with_baseline(make_integration, make_user, iam, 
     assert iam.list_attached_user_policies(UserName="alice")["AttachedPolicies"] == []
     account.refresh_from_db()
     assert account.status == "offboarded"
+
+
+def test_containment_removes_every_access_path(make_integration, make_user, iam, django_capture_on_commit_callbacks):
+    integration = make_integration(extended=True)
+    account = make_user(integration, groups=("developers",), inline_policies=("extra",), mfa=True, ssh_key=True)
+    iam.upload_signing_certificate(UserName="alice", CertificateBody=SIGNING_CERTIFICATE)
+
+    offboarding = services.plan_offboarding(account=account, mode="contain")
+
+    assert offboarding.blockers == []
+    assert offboarding.warnings == []
+    assert list(offboarding.steps.values_list("action", flat=True)) == [
+        "DeleteLoginProfile",
+        "DeleteAccessKey",
+        "DetachUserPolicy",
+        "RemoveUserFromGroup",
+        "DeleteUserPolicy",
+        "DeleteSigningCertificate",
+        "DeleteSSHPublicKey",
+    ]
+    offboarding = run(offboarding, django_capture_on_commit_callbacks)
+
+    assert offboarding.status == "succeeded"
+    assert user_exists(iam, "alice")
+    assert iam.list_groups_for_user(UserName="alice")["Groups"] == []
+    assert iam.list_user_policies(UserName="alice")["PolicyNames"] == []
+    assert iam.list_signing_certificates(UserName="alice")["Certificates"] == []
+    assert iam.list_ssh_public_keys(UserName="alice")["SSHPublicKeys"] == []
+
+
+def test_containment_warns_about_each_kept_access_path(make_integration, make_user):
+    integration = make_integration()
+    account = make_user(integration, groups=("developers",), inline_policies=("extra",), ssh_key=True)
+
+    offboarding = services.plan_offboarding(account=account, mode="contain")
+
+    assert offboarding.blockers == []
+    assert {"RemoveUserFromGroup", "DeleteUserPolicy", "DeleteSSHPublicKey"}.isdisjoint(
+        offboarding.steps.values_list("action", flat=True)
+    )
+    kept = {
+        (warning["field"], warning["action"])
+        for warning in offboarding.warnings
+        if warning["code"] == "access_path_kept"
+    }
+    assert kept == {("groups", "iam:RemoveUserFromGroup"), ("inline_policies", "iam:DeleteUserPolicy")}
+    unread = {
+        (warning["field"], warning["action"])
+        for warning in offboarding.warnings
+        if warning["code"] == "unreadable_contain"
+    }
+    assert ("ssh_public_keys", "iam:ListSSHPublicKeys") in unread
+    assert ("signing_certificates", "iam:ListSigningCertificates") in unread
+    texts = [planning.render(warning) for warning in offboarding.warnings]
+    assert any("groups (1)" in text and "iam:RemoveUserFromGroup" in text for text in texts)
+
+
+def test_containment_plans_service_specific_credential_removal():
+    # The fake AWS has no service-specific credentials, so this plans from a read that has one.
+    read = {
+        "exists": True,
+        "login_profile": False,
+        "service_specific_credentials": [{"ServiceSpecificCredentialId": "ACCA1234567890EXAMPLE"}],
+        "unreadable": {},
+    }
+    granted = planning.granted_actions(missing_actions=[], can_offboard_fully=True)
+    baseline = planning.granted_actions(missing_actions=[], can_offboard_fully=False)
+
+    plan = planning.plan_user(name="alice", read=read, mode="contain", granted=granted)
+    kept = planning.plan_user(name="alice", read=read, mode="contain", granted=baseline)
+
+    assert plan.steps == [
+        {
+            "action": "DeleteServiceSpecificCredential",
+            "parameters": {"UserName": "alice", "ServiceSpecificCredentialId": "ACCA1234567890EXAMPLE"},
+        }
+    ]
+    assert plan.warnings == []
+    assert kept.steps == []
+    assert kept.warnings == [
+        {
+            "code": "access_path_kept",
+            "field": "service_specific_credentials",
+            "count": 1,
+            "action": "iam:DeleteServiceSpecificCredential",
+        }
+    ]
+    assert kept.blockers == []
 
 
 def test_extended_policy_deletes_user_fully(
@@ -190,7 +280,8 @@ def test_step_left_running_is_run_again(make_integration, make_user, iam, django
         services.start_offboarding(offboarding=offboarding, typed_name="alice")
     # A worker deleted the login profile and died before recording it.
     iam.delete_login_profile(UserName="alice")
-    Offboarding.objects.filter(pk=offboarding.pk).update(status="running", current_step=1)
+    lost_at = timezone.now() - timedelta(seconds=settings.JOB_TIMEOUT_SECONDS + 60)
+    Offboarding.objects.filter(pk=offboarding.pk).update(status="running", current_step=1, started_at=lost_at)
     OffboardingStep.objects.filter(offboarding=offboarding, position=1).update(status="running", attempts=1)
 
     offboarding = services.run_offboarding(offboarding_id=offboarding.pk)
@@ -201,6 +292,98 @@ def test_step_left_running_is_run_again(make_integration, make_user, iam, django
     assert first.attempts == 2
     assert "NoSuchEntity" in first.result
     assert not user_exists(iam, "alice")
+
+
+def test_second_delivery_leaves_running_offboarding(make_integration, make_user, iam, fake_aws):
+    integration = make_integration()
+    account = make_user(integration, keys=1)
+    offboarding = services.plan_offboarding(account=account, mode="delete")
+    services.start_offboarding(offboarding=offboarding, typed_name="alice")
+    # The first delivery claimed it a minute ago and is still running its steps.
+    started_at = timezone.now() - timedelta(seconds=60)
+    Offboarding.objects.filter(pk=offboarding.pk).update(status="running", started_at=started_at, attempts=1)
+    calls_before = fake_aws.calls.total
+
+    offboarding = services.run_offboarding(offboarding_id=offboarding.pk)
+
+    assert offboarding.status == "running"
+    assert offboarding.started_at == started_at
+    assert offboarding.attempts == 1
+    assert fake_aws.calls.total == calls_before
+    assert set(offboarding.steps.values_list("status", flat=True)) == {"pending"}
+    assert user_exists(iam, "alice")
+
+
+def test_confirmation_reads_account_status_afresh(make_integration, make_user):
+    integration = make_integration()
+    account = make_user(integration)
+    offboarding = services.plan_offboarding(account=account, mode="contain")
+    offboarding = Offboarding.objects.select_related("account").get(pk=offboarding.pk)
+    # A sync found the user gone after the offboarding and its account were loaded.
+    SaaSAccount.objects.filter(pk=account.pk).update(status="removed")
+
+    services.start_offboarding(offboarding=offboarding)
+
+    offboarding.refresh_from_db()
+    assert offboarding.previous_account_status == "removed"
+    confirm = AuditEvent.objects.get(action="offboarding.confirm")
+    assert confirm.before == {"status": "removed"}
+
+
+def test_new_plan_records_each_cancellation(make_integration, make_user, fake_aws, django_capture_on_commit_callbacks):
+    integration = make_integration()
+    account = make_user(integration, keys=2)
+    fake_aws.inject_fault(action="DeleteAccessKey", nth=2, code="AccessDenied", status=403, message="Denied now")
+    failed = run(services.plan_offboarding(account=account, mode="delete"), django_capture_on_commit_callbacks)
+    assert failed.status == "failed"
+    # A second open row, so the new plan cancels two rows and must record two events.
+    planned = Offboarding.objects.create(account=account, mode="contain")
+
+    replacement = services.plan_offboarding(account=account, mode="contain")
+
+    assert set(Offboarding.objects.filter(pk__in=[failed.pk, planned.pk]).values_list("status", flat=True)) == {
+        "cancelled"
+    }
+    events = AuditEvent.objects.filter(action="offboarding.cancel", object_id=str(account.pk))
+    assert sorted((event.before["offboarding"], event.before["status"]) for event in events) == [
+        (failed.pk, "failed"),
+        (planned.pk, "planned"),
+    ]
+    assert {event.after["replaced_by"] for event in events} == {replacement.pk}
+    assert {event.after["status"] for event in events} == {"cancelled"}
+
+
+def test_broker_down_fails_offboarding(
+    make_integration, make_user, iam, monkeypatch, django_capture_on_commit_callbacks
+):
+    integration = make_integration()
+    account = make_user(integration)
+    offboarding = services.plan_offboarding(account=account, mode="contain")
+    # A Redis broker that nothing listens on, as when Redis is down.
+    monkeypatch.setattr("django_q.tasks.Conf.SYNC", False)
+    monkeypatch.setattr("django_q.conf.Conf.ORM", None)
+    monkeypatch.setattr("django_q.conf.Conf.REDIS", "redis://127.0.0.1:1/0")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.start_offboarding(offboarding=offboarding)
+
+    offboarding.refresh_from_db()
+    account.refresh_from_db()
+    assert offboarding.status == "failed"
+    assert offboarding.error_code == "QueueUnavailable"
+    assert "task queue is unavailable" in offboarding.error_message
+    assert "127.0.0.1" not in offboarding.error_message
+    assert account.status == "active"
+    assert AuditEvent.objects.get(action="offboarding.fail").after["error_code"] == "QueueUnavailable"
+    assert iam.list_access_keys(UserName="alice")["AccessKeyMetadata"] != []
+
+    monkeypatch.setattr("django_q.tasks.Conf.SYNC", True)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.retry_offboarding(offboarding=offboarding)
+
+    offboarding.refresh_from_db()
+    assert offboarding.status == "succeeded"
+    assert iam.list_access_keys(UserName="alice")["AccessKeyMetadata"] == []
 
 
 def test_second_confirmation_loses(make_integration, make_user, django_capture_on_commit_callbacks):
@@ -343,6 +526,42 @@ def test_provision_iam_user_links_person(make_integration, iam):
     event = AuditEvent.objects.get(action="provisioning.create_iam_user")
     assert event.object_id == str(account.pk)
     assert event.aws_request_id
+
+
+def test_provision_links_row_a_sync_stored_first(make_integration, iam):
+    integration = make_integration()
+    person = Person.objects.create(email="bob@example.com", name="Bob")
+    synced: list[SaaSAccount | None] = []
+
+    def sync_inserts_first(execute, sql, params, many, context):
+        # A sync lists the new IAM user and stores it at the first database statement after CreateUser.
+        if not synced and user_exists(iam, "bob.smith"):
+            user = iam.get_user(UserName="bob.smith")["User"]
+            synced.append(None)  # The sync's own insert passes through this wrapper too.
+            synced[0] = SaaSAccount.objects.create(
+                integration=integration,
+                kind=SaaSAccount.Kind.IAM_USER,
+                provider_id=user["UserId"],
+                name=user["UserName"],
+                arn=user["Arn"],
+            )
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(sync_inserts_first):
+        account = services.provision_iam_user(person=person, integration=integration, user_name="bob.smith")
+
+    assert len(synced) == 1
+    assert account.pk == synced[0].pk
+    account.refresh_from_db()
+    assert account.person == person
+    assert account.link_decision == "merged"
+    assert account.email == "bob@example.com"
+    assert SaaSAccount.objects.filter(integration=integration).count() == 1
+    provisioning = Provisioning.objects.get()
+    assert provisioning.status == "succeeded"
+    assert provisioning.account == account
+    event = AuditEvent.objects.get(action="provisioning.create_iam_user")
+    assert event.object_id == str(account.pk)
 
 
 @pytest.mark.parametrize("user_name", ["", "bob smith", "b" * 65, "bob/smith", "ボブ"])
