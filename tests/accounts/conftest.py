@@ -34,7 +34,9 @@ def reject_inserts():
             elif connection.vendor == "postgresql":
                 cursor.execute(
                     f"CREATE FUNCTION {name}() RETURNS trigger AS $$ BEGIN "
-                    f"IF NEW.{column} = {literal} THEN RAISE EXCEPTION 'rejected by the test trigger'; END IF; "
+                    f"IF NEW.{column} = {literal} THEN RAISE EXCEPTION 'rejected by the test trigger' "
+                    # SQLSTATE 23000, integrity_constraint_violation, which Django raises as IntegrityError.
+                    "USING ERRCODE = '23000'; END IF; "
                     "RETURN NEW; END $$ LANGUAGE plpgsql"
                 )
                 cursor.execute(f"CREATE TRIGGER {name} BEFORE INSERT ON {table} FOR EACH ROW EXECUTE FUNCTION {name}()")
