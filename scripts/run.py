@@ -121,8 +121,8 @@ def stop_all(processes: list[subprocess.Popen]) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     for process in processes:
         if process.poll() is None:
-            # Only the group's leader: django-q2's cluster stops its own workers, and a SIGTERM to
-            # each worker makes the cluster start new ones instead.
+            # Only the group's leader, because django-q2's cluster stops its own workers. With
+            # django-q2 1.11.1, a SIGTERM to the whole group left the cluster running past 10 s.
             process.terminate()
     deadline = time.monotonic() + STOP_GRACE_SECONDS
     for process in processes:
@@ -140,7 +140,7 @@ def interrupt(signal_number, frame) -> None:
 
 
 def main() -> int:
-    # Ctrl-C and `kill` both stop everything; a shell that starts this in the background may have
+    # Ctrl-C and `kill` both stop everything. A shell that starts this in the background may have
     # set SIGINT to be ignored, so the handlers are set here explicitly.
     signal.signal(signal.SIGINT, interrupt)
     signal.signal(signal.SIGTERM, interrupt)
