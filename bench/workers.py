@@ -58,8 +58,8 @@ def start_fake(options) -> tuple[subprocess.Popen, dict]:
     for index in range(options.integrations):
         account_id = str(FIRST_ACCOUNT_ID + index)
         described = remote.seed(f"large:{options.users}", account_id=account_id)
-        baseline = next(role for role in described["accounts"][0]["roles"] if role["policy"] == "baseline")
-        roles.append({"account_id": account_id, **baseline})
+        role = next(role for role in described["accounts"][0]["roles"] if role["policy"] == options.policy)
+        roles.append({"account_id": account_id, **role})
     print(f"seeded {options.integrations} accounts of {options.users} users in {time.monotonic() - started:.0f} s")
     return process, {"endpoint_url": info["endpoint_url"], "credentials": info["platform_credentials"], "roles": roles}
 
@@ -167,6 +167,12 @@ def main() -> None:
     parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432", help="PostgreSQL server URL")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/12", help="Redis database for the queue")
     parser.add_argument("--timeout", type=int, default=3600, help="maximum seconds per round")
+    parser.add_argument(
+        "--policy",
+        choices=["baseline", "extended"],
+        default="baseline",
+        help="role each integration uses: baseline syncs with per-user calls, extended with bulk calls",
+    )
     options = parser.parse_args()
 
     import redis
@@ -191,6 +197,7 @@ def main() -> None:
                 external_id=role["external_id"],
                 aws_account_id=role["account_id"],
                 status=Integration.Status.CONNECTED,
+                can_collect_fast=options.policy == "extended",
             )
         results = [run_round(options, fake, database_url, workers) for workers in options.workers]
     finally:
@@ -205,7 +212,7 @@ def main() -> None:
     base = results[0]["seconds"]
     print(
         f"{options.integrations} integrations x {options.users} users, latency {options.latency_ms} ms, "
-        f"rate {options.rate}/s per account"
+        f"rate {options.rate}/s per account, {options.policy} policy"
     )
     for result in results:
         print(
