@@ -19,7 +19,7 @@ VIEWED_APPS = ("accounts", "integrations", "audit", "django_q")
 # Permissions beyond the view_* ones, as "app_label.codename". Each role has those of the one
 # before it as well.
 _VIEWER_EXTRA = [
-    # Exports contain no external ids or credentials, and a Viewer sees everything anyway.
+    # Exports contain no external ids or credentials, and a Viewer may view everything anyway.
     "accounts.export_accounts",
     "audit.export_auditevent",
 ]
@@ -64,7 +64,7 @@ def sync_role_groups(*, using: str = "default", **kwargs) -> None:
     """Create the role groups if missing and set each one's permissions to those listed here.
 
     Connected to `post_migrate`, which Django sends once per app, so early calls may find some
-    permissions not created yet. The call for the last app sees them all.
+    permissions not created yet. The call for the last app finds them all.
     """
     for role in ROLE_NAMES:
         group, _created = Group.objects.using(using).get_or_create(name=role)

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
-# ENV_FILE names another file to read instead of .env; the test suite points it at /dev/null so a
+# ENV_FILE names another file to read instead of .env. The test suite points it at /dev/null, so a
 # developer's .env never changes what the tests see.
 environ.Env.read_env(env.str("ENV_FILE", default="") or str(BASE_DIR / ".env"), overwrite=False)
 
@@ -140,9 +140,9 @@ if AWS_RETRY_MODE not in ("standard", "adaptive"):
     raise ImproperlyConfigured(f"AWS_RETRY_MODE is {AWS_RETRY_MODE!r}: set it to 'standard' or 'adaptive'.")
 SYNC_INTERVAL_MINUTES = env.int("SYNC_INTERVAL_MINUTES", default=360)
 
-# Background jobs (django-q2). A job runs at most JOB_TIMEOUT_SECONDS; a job whose worker died
-# is handed out again after JOB_RETRY_SECONDS, which must be longer so a live job is never
-# taken twice; a job is tried at most JOB_MAX_ATTEMPTS times.
+# Background jobs (django-q2). A job runs at most JOB_TIMEOUT_SECONDS. A job whose worker died is
+# handed out again after JOB_RETRY_SECONDS, which must be longer, so a live job is never taken
+# twice. A job is tried at most JOB_MAX_ATTEMPTS times.
 JOB_TIMEOUT_SECONDS = env.int("JOB_TIMEOUT_SECONDS", default=1800)
 JOB_RETRY_SECONDS = env.int("JOB_RETRY_SECONDS", default=JOB_TIMEOUT_SECONDS + 300)
 if JOB_RETRY_SECONDS <= JOB_TIMEOUT_SECONDS:

@@ -23,7 +23,7 @@ def _isolated_aws_environment(monkeypatch):
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item, call):
-    """Keep a screenshot and the page source of a failing browser test, and say where."""
+    """Keep a screenshot and the page source of a failing browser test, and print their paths."""
     report = yield
     funcargs = getattr(item, "funcargs", {})
     browser = funcargs.get("browser") or funcargs.get("browser_ja")
@@ -70,7 +70,7 @@ def start_browser(profile_folder: Path, *, language: str = "en-US") -> webdriver
 
 @pytest.fixture
 def browser(tmp_path):
-    """A headless Chromium that asks for English pages."""
+    """A headless Chromium that requests English pages."""
     driver = start_browser(tmp_path / "chromium-profile")
     yield driver
     driver.quit()
@@ -78,7 +78,7 @@ def browser(tmp_path):
 
 @pytest.fixture
 def browser_ja(tmp_path):
-    """A headless Chromium that asks for Japanese pages, as a browser set to Japanese does."""
+    """A headless Chromium that requests Japanese pages, as a browser set to Japanese does."""
     driver = start_browser(tmp_path / "chromium-profile-ja", language="ja")
     yield driver
     driver.quit()

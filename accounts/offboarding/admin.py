@@ -80,6 +80,14 @@ def confirm_url(offboardings) -> str:
     return f"{reverse('admin:accounts_saasaccount_offboard_confirm')}?ids={ids}"
 
 
+def _with_offboard_action(model_admin, request, actions: dict, name: str, action_location) -> dict:
+    """Add the action `name` to `actions` when the user may offboard."""
+    action = model_admin.get_action(name, action_location)
+    if action is not None and request.user.has_perm(OFFBOARD_PERMISSION):
+        actions[action.name] = action
+    return actions
+
+
 class SaaSAccountOffboardingAdminMixin:
     """Add "Offboard…" to the account admin: an action, a section on the account page and the plan page."""
 
@@ -87,10 +95,7 @@ class SaaSAccountOffboardingAdminMixin:
 
     def get_actions(self, request, action_location=admin.ActionLocation.CHANGE_LIST):
         actions = super().get_actions(request, action_location=action_location)
-        action = self.get_action("offboard_accounts", action_location)
-        if action is not None and request.user.has_perm(OFFBOARD_PERMISSION):
-            actions[action.name] = action
-        return actions
+        return _with_offboard_action(self, request, actions, "offboard_accounts", action_location)
 
     @admin.action(
         description=_("Offboard…"),
@@ -301,10 +306,7 @@ class PersonOffboardingAdminMixin:
 
     def get_actions(self, request, action_location=admin.ActionLocation.CHANGE_LIST):
         actions = super().get_actions(request, action_location=action_location)
-        action = self.get_action("offboard_all_accounts", action_location)
-        if action is not None and request.user.has_perm(OFFBOARD_PERMISSION):
-            actions[action.name] = action
-        return actions
+        return _with_offboard_action(self, request, actions, "offboard_all_accounts", action_location)
 
     @admin.action(
         description=_("Offboard all accounts"),

@@ -98,27 +98,13 @@ def merge_accounts(*, accounts: Iterable[SaaSAccount], person: Person, actor) ->
             previous_user_type_reason_params=account.user_type_reason_params,
             actor=actor if getattr(actor, "is_authenticated", False) else None,
         )
-        account.person = person
-        account.email = person.email
-        account.email_source = SaaSAccount.EmailSource.MERGE
-        account.email_warning = ""
-        account.link_decision = SaaSAccount.LinkDecision.MERGED
-        account.user_type = decision.user_type
-        account.user_type_reason = decision.reason_code
-        account.user_type_reason_params = decision.reason_params
-        account.user_type_set_by = None
-        account.save(
-            update_fields=[
-                "person",
-                "email",
-                "email_source",
-                "email_warning",
-                "link_decision",
-                "user_type",
-                "user_type_reason",
-                "user_type_reason_params",
-                "user_type_set_by",
-            ]
+        _set_link(
+            account,
+            person=person,
+            email=person.email,
+            email_source=SaaSAccount.EmailSource.MERGE,
+            link_decision=SaaSAccount.LinkDecision.MERGED,
+            decision=decision,
         )
         record_event(
             action="account.merged",
@@ -164,27 +150,13 @@ def unmerge_account(*, account: SaaSAccount, actor) -> SaaSAccount:
 
     email, source = evidence_email(account)
     decision = decide_unlinked_user_type(account, access_key_count=account.access_keys.count())
-    account.person = None
-    account.email = email
-    account.email_source = source
-    account.email_warning = ""
-    account.link_decision = SaaSAccount.LinkDecision.UNMERGED
-    account.user_type = decision.user_type
-    account.user_type_reason = decision.reason_code
-    account.user_type_reason_params = decision.reason_params
-    account.user_type_set_by = None
-    account.save(
-        update_fields=[
-            "person",
-            "email",
-            "email_source",
-            "email_warning",
-            "link_decision",
-            "user_type",
-            "user_type_reason",
-            "user_type_reason_params",
-            "user_type_set_by",
-        ]
+    _set_link(
+        account,
+        person=None,
+        email=email,
+        email_source=source,
+        link_decision=SaaSAccount.LinkDecision.UNMERGED,
+        decision=decision,
     )
     record_event(
         action="account.unmerged",
@@ -231,3 +203,29 @@ def accept_suggestions(*, pairs: Iterable[tuple[int, int]], actor) -> int:
             merge_accounts(accounts=[account], person=person, actor=actor)
             merged += 1
     return merged
+
+
+def _set_link(account: SaaSAccount, *, person, email: str, email_source: str, link_decision: str, decision) -> None:
+    """Save the person, email and user type that a merge or an unmerge gives the account."""
+    account.person = person
+    account.email = email
+    account.email_source = email_source
+    account.email_warning = ""
+    account.link_decision = link_decision
+    account.user_type = decision.user_type
+    account.user_type_reason = decision.reason_code
+    account.user_type_reason_params = decision.reason_params
+    account.user_type_set_by = None
+    account.save(
+        update_fields=[
+            "person",
+            "email",
+            "email_source",
+            "email_warning",
+            "link_decision",
+            "user_type",
+            "user_type_reason",
+            "user_type_reason_params",
+            "user_type_set_by",
+        ]
+    )

@@ -315,7 +315,7 @@ def store_collection(*, sync_run_id: int, result: aws_collect.CollectionResult) 
 def _write_accounts(*, integration: Integration, result: aws_collect.CollectionResult, now, job: str) -> SyncCounts:
     # A merge, unmerge or offboarding of these accounts may commit while this transaction runs.
     # Reading them FOR UPDATE (PostgreSQL; SQLite serializes writers instead) waits for such a change,
-    # returns the committed rows and holds later writers until this transaction commits, so the
+    # returns the committed rows and blocks later writers until this transaction commits, so the
     # bulk_update below never writes back a person, email or status from before the change. The pk
     # order matches merge_accounts, to avoid deadlocks.
     locked = (
@@ -485,7 +485,7 @@ def _apply(account: SaaSAccount, collected: aws_collect.CollectedAccount, email_
         account.email_source = source
         account.person = people.get(email) if email else None
     elif account.link_decision == SaaSAccount.LinkDecision.UNMERGED:
-        # The person who unmerged it decided it belongs to nobody; keep the email for display.
+        # A person unmerged it, so it stays unlinked. The email is kept for display.
         account.email = email
         account.email_source = source
 
@@ -553,7 +553,7 @@ def fail_stale_runs() -> int:
     A worker that died leaves its run `running`, which blocks new runs of the integration.
 
     NOTE: a run stays `queued` if its job is lost from the broker (for example a flushed Redis),
-    and blocks new runs until someone fails it; only `running` runs are checked here.
+    and it blocks new runs until someone fails it. Only `running` runs are checked here.
     """
     cutoff = timezone.now() - timedelta(seconds=settings.JOB_TIMEOUT_SECONDS)
     failed = 0

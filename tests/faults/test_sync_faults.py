@@ -112,7 +112,7 @@ def test_endpoint_that_never_answers_times_out(fake_aws, settings):
     settings.AWS_MAX_ATTEMPTS = 1
     integration = connect(fake_aws)
     fake_aws.iam(ACCOUNT_ID).create_user(UserName="alice")
-    # An endpoint that never answers hangs every attempt, retries included.
+    # An endpoint that never responds hangs every attempt, retries included.
     for nth in range(1, 6):
         fake_aws.inject_fault(action="ListUsers", nth=nth, kind="hang", hang_seconds=30)
 

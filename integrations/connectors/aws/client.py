@@ -129,7 +129,7 @@ PLATFORM_ACCOUNT_ID_CACHE_SECONDS = 3600
 def platform_account_id() -> str:
     """Return the platform's AWS account id, from PLATFORM_AWS_ACCOUNT_ID or sts:GetCallerIdentity.
 
-    The answer of GetCallerIdentity is kept in Django's cache for an hour.
+    The GetCallerIdentity result is kept in Django's cache for an hour.
     """
     if settings.PLATFORM_AWS_ACCOUNT_ID:
         return settings.PLATFORM_AWS_ACCOUNT_ID

@@ -1,4 +1,4 @@
-"""IAM actions that Rollcall asks a customer's role for, and the policy documents built from them."""
+"""IAM actions that Rollcall requests for a customer's role, and the policy documents built from them."""
 
 import json
 

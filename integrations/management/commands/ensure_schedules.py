@@ -9,7 +9,7 @@ from django_q.models import Schedule
 STALE_RUN_CHECK_MINUTES = 5
 
 
-def wanted_schedules() -> list[dict]:
+def expected_schedules() -> list[dict]:
     return [
         {
             "name": "Sync every enabled integration",
@@ -29,13 +29,13 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         with transaction.atomic():
-            for wanted in wanted_schedules():
+            for expected in expected_schedules():
                 schedule, created = Schedule.objects.update_or_create(
-                    func=wanted["func"],
+                    func=expected["func"],
                     defaults={
-                        "name": wanted["name"],
+                        "name": expected["name"],
                         "schedule_type": Schedule.MINUTES,
-                        "minutes": wanted["minutes"],
+                        "minutes": expected["minutes"],
                         "repeats": -1,
                     },
                 )
